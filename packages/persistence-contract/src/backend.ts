@@ -1,0 +1,47 @@
+import type { CompactionReport, OperationOptions, RecoveryConfig, RecoveryReport, ScanReport } from './anomalies.js';
+import type { PersistenceMetrics } from './metrics.js';
+import type { ListQuery } from './query.js';
+import type { PersistedAudit, PersistedDeadLetter, PersistedEvent } from './records.js';
+import type { RetentionPolicy } from './retention.js';
+
+/** What a backend can do. Every flag is explicit; callers read these, never sniff methods. */
+export interface BackendCapabilities {
+  /** `scan()` inspects the stored data for anomalies. */
+  scan: boolean;
+  /** `recover({ mode: 'repair' })` removes what a scan flagged. */
+  recover: boolean;
+  /** `recover({ mode: 'quarantine' })` preserves what it removes. */
+  quarantine: boolean;
+  /** `compact()` physically applies retention. */
+  compact: boolean;
+  /** `metrics` counts what this instance did. */
+  metrics: boolean;
+  /** Written records survive the process (and, with reopen, a new instance). */
+  durable: boolean;
+}
+
+/** The contract every storage backend implements (SPEC §3). */
+export interface PersistenceBackend {
+  readonly name: string;
+  readonly capabilities: BackendCapabilities;
+  readonly retention: RetentionPolicy;
+  readonly metrics: PersistenceMetrics;
+  recordEvent(event: PersistedEvent): Promise<void>;
+  recordAudit(audit: PersistedAudit): Promise<void>;
+  recordDeadLetter(deadLetter: PersistedDeadLetter): Promise<void>;
+  listEvents(query?: ListQuery): Promise<PersistedEvent[]>;
+  listAudits(query?: ListQuery): Promise<PersistedAudit[]>;
+  listDeadLetters(query?: ListQuery): Promise<PersistedDeadLetter[]>;
+  /** Never mutates storage; reports every anomaly. */
+  scan(options?: OperationOptions): Promise<ScanReport>;
+  recover(config: RecoveryConfig, options?: OperationOptions): Promise<RecoveryReport>;
+  compact(options?: OperationOptions): Promise<CompactionReport>;
+  /** Resolves when every accepted write is as durable as the backend promises. */
+  flush(): Promise<void>;
+  /** Idempotent; flushes first. Afterwards every method rejects with `PAPYRA_BACKEND_CLOSED`. */
+  close(): Promise<void>;
+}
+
+/** Wall clock in epoch milliseconds; injectable for age retention and tests. */
+export type WallClock = () => number;
+export const systemClock: WallClock = () => Date.now();
