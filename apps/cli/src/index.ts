@@ -1,1 +1,3 @@
-export {};
+export { main } from './cli.js';
+export { processIo, type Io } from './io.js';
+export { ExitCode } from './errors.js';

@@ -1,1 +1,1 @@
-export {};
+export { MemoryBackend, type MemoryBackendOptions } from './memory-backend.js';

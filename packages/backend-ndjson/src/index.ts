@@ -1,1 +1,2 @@
-export {};
+export { NdjsonBackend, type NdjsonBackendOptions } from './backend.js';
+export type { FsyncMode } from './segments/writer.js';

@@ -1,1 +1,32 @@
-export {};
+export { ActorSystem, RuntimeMetrics, type SpawnOptions, type RuntimeMetricsSnapshot } from './system.js';
+export {
+  Actor,
+  Terminated,
+  isTerminated,
+  type ActorContext,
+  type ActorClass,
+  type ActorFactory,
+  type ChildFailure,
+  type MessageOf,
+  type ReplyOf,
+  type RefOf,
+} from './actor.js';
+export { ActorRef, type AskOptions } from './ref.js';
+export type { RuntimeCounters, RecordListener, SystemState } from './runtime.js';
+export type { WriterCounters } from './writer.js';
+export type {
+  ActorSystemOptions,
+  BackoffOptions,
+  Clock,
+  FailureInfo,
+  Hooks,
+  MailboxOptions,
+  OverflowPolicy,
+  PersistenceWriterOptions,
+  StartupOptions,
+  SupervisionOptions,
+  SupervisionStrategy,
+  SupervisorDecision,
+  SystemDefaults,
+} from './types.js';
+export type { CoreErrorCode } from './errors.js';

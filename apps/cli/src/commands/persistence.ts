@@ -1,0 +1,270 @@
+import { PapyraError, hasRetention, runStartupCheck, type PersistedRecord, type RecoveryConfig, type RecoveryMode, type RecoveryReport, type ScanReport, type StartupMode } from '@papyra/persistence-contract';
+import { resolve } from 'node:path';
+import { ExitCode, configError } from '../errors.js';
+import { formatBytes, formatTime, keyValues, plural, table } from '../format.js';
+import type { Command, CommandContext, CommandResult, GlobalArgs } from '../run.js';
+import { storeStats, type StoreStats } from '../stats.js';
+import { anomalyCount, anomalyLines, readAll, repairHint, requireCapability } from './shared.js';
+import { brief } from '../format.js';
+
+export const scanCommand: Command<GlobalArgs> = {
+  async run(ctx) {
+    requireCapability(ctx.backend, 'scan', 'scan');
+    const report = await ctx.backend.scan({ onProgress: ctx.progress.onProgress });
+    const clean = report.anomalies.length === 0;
+    const text = [`Scanned ${ctx.store}: ${clean ? 'clean, no anomalies.' : `${anomalyCount(report)}.`}`, ...anomalyLines(report)].join('\n');
+    return {
+      exitCode: clean ? ExitCode.ok : ExitCode.anomalies,
+      data: { store: ctx.store, backend: report.backend, clean, anomalies: report.anomalies },
+      text,
+      ...(!clean && { hint: repairHint(ctx.storeArgs) }),
+    };
+  },
+};
+
+export interface RecoverArgs extends GlobalArgs {
+  mode: RecoveryMode;
+  quarantineDir?: string;
+}
+
+export const recoverCommand: Command<RecoverArgs> = {
+  validate(args) {
+    if (args.mode === 'quarantine' && !args.quarantineDir) {
+      throw configError('--mode quarantine needs --quarantine-dir DIR: the original bytes of everything removed are kept there.');
+    }
+  },
+  async run(ctx, args) {
+    requireCapability(ctx.backend, args.mode === 'quarantine' ? 'quarantine' : 'recover', `recover --mode ${args.mode}`);
+    const config: RecoveryConfig = { mode: args.mode, ...(args.quarantineDir && { quarantineDir: resolve(args.quarantineDir) }) };
+    const report = await ctx.backend.recover(config, { onProgress: ctx.progress.onProgress });
+    const clean = report.postScan.anomalies.length === 0;
+    return {
+      exitCode: clean ? ExitCode.ok : ExitCode.anomalies,
+      data: { store: ctx.store, clean, ...report },
+      text: [`Recovery (${report.mode}) of ${ctx.store}: ${clean ? 'the store is clean.' : `${plural(report.postScan.anomalies.length, 'anomaly', 'anomalies')} remain.`}`, recoveryLines(report)].join('\n'),
+      ...(!clean && {
+        hint:
+          report.mode === 'ignore'
+            ? repairHint(ctx.storeArgs)
+            : `run papyra persistence scan ${ctx.storeArgs} to see what remains; recovery cannot remove it.`,
+      }),
+    };
+  },
+};
+
+export function recoveryLines(report: RecoveryReport): string {
+  const pairs: [string, string][] = [
+    ['before', anomalyCount(report.scan)],
+    ['kept', plural(report.keptRecords, 'record')],
+    ['dropped', plural(report.droppedRecords, 'record')],
+    ...report.repairedFiles.map((f): [string, string] => ['repaired', f]),
+    ...report.quarantinedFiles.map((f): [string, string] => ['quarantined', f]),
+    ['after', report.postScan.anomalies.length === 0 ? 'clean' : anomalyCount(report.postScan)],
+  ];
+  const lines = keyValues(pairs).split('\n').map((l) => `  ${l}`);
+  if (report.postScan.anomalies.length > 0) lines.push(...anomalyLines(report.postScan, '    '));
+  else if (report.scan.anomalies.length > 0) lines.push('  removed:', ...anomalyLines(report.scan, '    '));
+  return lines.join('\n');
+}
+
+export const compactCommand: Command<GlobalArgs> = {
+  async run(ctx) {
+    requireCapability(ctx.backend, 'compact', 'compact');
+    const report = await ctx.backend.compact({ onProgress: ctx.progress.onProgress });
+    const text = [
+      `Compacted ${ctx.store}.`,
+      keyValues([
+        ['records', `${report.beforeRecords} → ${report.afterRecords} (${report.removedRecords} removed)`],
+        ['bytes', `${formatBytes(report.beforeBytes)} → ${formatBytes(report.afterBytes)} (${formatBytes(report.reclaimedBytes)} reclaimed)`],
+        ['retention', retentionText(ctx)],
+      ])
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    ].join('\n');
+    return {
+      exitCode: ExitCode.ok,
+      data: { store: ctx.store, retention: ctx.backend.retention, ...report },
+      text,
+      ...(!hasRetention(ctx.backend.retention) && {
+        hint: 'no retention is configured, so compaction keeps every record; pass --max-records, --max-age or --max-total-bytes.',
+      }),
+    };
+  },
+};
+
+function retentionText(ctx: CommandContext): string {
+  const r = ctx.backend.retention;
+  const parts = [
+    r.maxRecords !== undefined && `max ${r.maxRecords} records per kind`,
+    r.maxAgeMs !== undefined && `max age ${r.maxAgeMs} ms`,
+    r.maxTotalBytes !== undefined && `max ${r.maxTotalBytes} bytes per kind`,
+  ].filter(Boolean);
+  return parts.length ? parts.join(', ') : 'none';
+}
+
+export interface InspectStoreArgs extends GlobalArgs {
+  limit: number;
+  showMetrics?: boolean;
+}
+
+export const inspectStoreCommand: Command<InspectStoreArgs> = {
+  async run(ctx, args) {
+    const all = await readAll(ctx.backend);
+    const stats = storeStats(all);
+    const newest = <T extends PersistedRecord>(records: readonly T[]) => records.slice(Math.max(0, records.length - args.limit));
+    const latest = { events: newest(all.events), audits: newest(all.audits), deadLetters: newest(all.deadLetters) };
+    const caps = Object.entries(ctx.backend.capabilities);
+    const lines = [
+      `Store ${ctx.store}`,
+      indent(
+        keyValues([
+          ['backend', ctx.backend.name],
+          ['can', caps.filter(([, v]) => v).map(([k]) => k).join(', ') || 'nothing'],
+          ['cannot', caps.filter(([, v]) => !v).map(([k]) => k).join(', ') || '-'],
+          ['retention', retentionText(ctx)],
+        ]),
+      ),
+      '',
+      statsTable(stats),
+    ];
+    for (const [title, records] of [
+      ['events', latest.events],
+      ['audits', latest.audits],
+      ['dead letters', latest.deadLetters],
+    ] as const) {
+      if (records.length === 0) continue;
+      lines.push('', `Newest ${plural(records.length, title.replace(/s$/, ''), title)}:`, ...records.map((r) => `  ${formatTime(r.timestamp)}  ${recordLine(r)}`));
+    }
+    const data: Record<string, unknown> = { store: ctx.store, backend: ctx.backend.name, capabilities: ctx.backend.capabilities, retention: ctx.backend.retention, stats, latest };
+    if (args.showMetrics) {
+      const metrics = ctx.backend.metrics.snapshot();
+      data['metrics'] = metrics;
+      lines.push('', 'Counters of this papyra process:', indent(counterLines(metrics)));
+    }
+    return { exitCode: ExitCode.ok, data, text: lines.join('\n') };
+  },
+};
+
+function recordLine(r: PersistedRecord): string {
+  switch (r.kind) {
+    case 'event':
+      return `${r.actorAddress ?? '-'}  ${r.eventType}  ${brief(r.payload)}`;
+    case 'audit':
+      return `${r.totalActors} actors, ${r.aliveActors} alive, ${r.deadLettersCount} dead letters`;
+    case 'dead_letter':
+      return `${r.target ?? '-'}  ${r.messageType}  ${brief(r.payload)}`;
+  }
+}
+
+export function statsTable(stats: StoreStats): string {
+  const row = (name: string, s: StoreStats['total']) => [name, String(s.records), formatBytes(s.bytes), formatTime(s.oldest), formatTime(s.newest)];
+  return table(
+    [{ header: 'KIND' }, { header: 'RECORDS', align: 'right' }, { header: 'BYTES', align: 'right' }, { header: 'OLDEST' }, { header: 'NEWEST' }],
+    [row('events', stats.events), row('audits', stats.audits), row('dead letters', stats.deadLetters), row('total', stats.total)],
+  );
+}
+
+export function counterLines(m: ReturnType<CommandContext['backend']['metrics']['snapshot']>): string {
+  const counters = Object.entries(m).filter((e): e is [string, number] => typeof e[1] === 'number');
+  return keyValues([
+    ...counters.map(([k, v]): [string, string] => [k, String(v)]),
+    ['writeLatencyMs', `p50 ${m.writeLatencyMs.p50} · p90 ${m.writeLatencyMs.p90} · p99 ${m.writeLatencyMs.p99} · max ${m.writeLatencyMs.max} (${m.writeLatencyMs.count} writes)`],
+  ]);
+}
+
+export const indent = (text: string, by = '  ') =>
+  text
+    .split('\n')
+    .map((l) => (l ? by + l : l))
+    .join('\n');
+
+export interface StartupArgs extends GlobalArgs {
+  mode: StartupMode;
+  recoveryMode: 'repair' | 'quarantine';
+  quarantineDir?: string;
+}
+
+export type StartupOutcome = 'ok' | 'anomalies' | 'recovery_incomplete';
+
+export interface StartupOutput {
+  outcome: StartupOutcome;
+  exitCode: number;
+  mode: StartupMode;
+  skipped: boolean;
+  scan: ScanReport | null;
+  recovery: RecoveryReport | null;
+}
+
+export function validateStartup(args: StartupArgs): void {
+  if (args.mode === 'recover' && args.recoveryMode === 'quarantine' && !args.quarantineDir) {
+    throw configError('--recovery-mode quarantine needs --quarantine-dir DIR: the original bytes of everything removed are kept there.');
+  }
+}
+
+/** Runs `runStartupCheck` as a service would and turns its refusal into an outcome and exit code. */
+export async function startupCheck(ctx: CommandContext, args: StartupArgs): Promise<StartupOutput> {
+  const recovery: RecoveryConfig = { mode: args.recoveryMode, ...(args.quarantineDir && { quarantineDir: resolve(args.quarantineDir) }) };
+  try {
+    const result = await runStartupCheck(ctx.backend, { mode: args.mode, recovery, logger: ctx.logger });
+    return { outcome: 'ok', exitCode: ExitCode.ok, ...result };
+  } catch (error) {
+    const details = PapyraError.isInstance(error) ? error.details : {};
+    const scan = (details['scan'] as ScanReport | undefined) ?? null;
+    if (PapyraError.hasCode(error, 'PAPYRA_STARTUP_ANOMALIES')) {
+      return { outcome: 'anomalies', exitCode: ExitCode.failed, mode: args.mode, skipped: false, scan, recovery: null };
+    }
+    if (PapyraError.hasCode(error, 'PAPYRA_STARTUP_RECOVERY_INCOMPLETE')) {
+      const report = (details['recovery'] as RecoveryReport | undefined) ?? null;
+      return { outcome: 'recovery_incomplete', exitCode: ExitCode.anomalies, mode: args.mode, skipped: false, scan, recovery: report };
+    }
+    throw error;
+  }
+}
+
+/** The human account of a startup check, and the next step when it failed. */
+export function describeStartup(out: StartupOutput, ctx: CommandContext, recoveryMode: string): { lines: string[]; hint?: string } {
+  if (out.skipped) return { lines: [`The ${ctx.backend.name} backend cannot scan; nothing was checked.`] };
+  const scan = out.scan!;
+  switch (out.outcome) {
+    case 'ok': {
+      if (out.recovery) {
+        return { lines: [`Passed after recovery (${out.recovery.mode}).`, recoveryLines(out.recovery)] };
+      }
+      if (scan.anomalies.length === 0) return { lines: ['Passed: the store is clean.'] };
+      const what = out.mode === 'scan_only' ? 'reported, nothing changed' : 'ignored';
+      return {
+        lines: [`Passed with ${anomalyCount(scan)} (${what}, mode ${out.mode}):`, ...anomalyLines(scan)],
+        hint: repairHint(ctx.storeArgs),
+      };
+    }
+    case 'anomalies':
+      return {
+        lines: [`Failed: ${anomalyCount(scan)}; a service checking with mode ${out.mode} would refuse to start.`, ...anomalyLines(scan)],
+        hint: `${repairHint(ctx.storeArgs).replace(/\.$/, '')}, or check with --mode recover.`,
+      };
+    case 'recovery_incomplete':
+      return {
+        lines: [`Failed: recovery (${recoveryMode}) left anomalies in the store.`, ...(out.recovery ? [recoveryLines(out.recovery)] : anomalyLines(scan))],
+        hint: `run papyra persistence scan ${ctx.storeArgs} and inspect what remains; it needs a manual fix.`,
+      };
+  }
+}
+
+export const startupCheckCommand: Command<StartupArgs> = {
+  validate: validateStartup,
+  async run(ctx, args): Promise<CommandResult> {
+    const out = await startupCheck(ctx, args);
+    const { lines, hint } = describeStartup(out, ctx, args.recoveryMode);
+    return {
+      exitCode: out.exitCode,
+      data: { store: ctx.store, ...startupData(out) },
+      text: [`Startup check (${args.mode}) of ${ctx.store}`, ...lines].join('\n'),
+      ...(hint !== undefined && { hint }),
+    };
+  },
+};
+
+export function startupData(out: StartupOutput): Record<string, unknown> {
+  return { mode: out.mode, outcome: out.outcome, ok: out.exitCode === ExitCode.ok, skipped: out.skipped, scan: out.scan, recovery: out.recovery };
+}

@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { chmod, copyFile, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { PapyraError } from '@papyra/persistence-contract';
+import { fsError, throwIfAborted } from '../errors.js';
+import { FILE_MODE, fsyncDir, markTempActive, openSegment, tempPathFor } from './files.js';
+import type { ByteRange } from './scanner.js';
+
+const CHUNK = 1024 * 1024;
+
+export interface RewriteOptions {
+  signal?: AbortSignal;
+  onProgress?: (processed: number, total: number) => void;
+  chunkBytes?: number;
+}
+
+export interface RewriteResult {
+  beforeBytes: number;
+  afterBytes: number;
+}
+
+/**
+ * Atomically rewrites a file without the given byte ranges (sorted, non-overlapping): every other
+ * byte is copied as it is, in order, into a temp file beside it, which is fsynced and renamed over
+ * the original, and the directory is fsynced. A crash at any instant leaves the old or the new
+ * file (and perhaps a temp leftover). Resolves null when the file does not exist.
+ */
+export async function rewriteExcluding(path: string, drop: readonly ByteRange[], options: RewriteOptions = {}): Promise<RewriteResult | null> {
+  const source = await openSegment(path);
+  if (!source) return null;
+  const chunkBytes = options.chunkBytes ?? CHUNK;
+  const temp = tempPathFor(path);
+  let target: FileHandle | null = null;
+  markTempActive(temp, true);
+  try {
+    try {
+      target = await open(temp, 'wx', FILE_MODE);
+      // Keep the operator's permissions on the replaced file (open's mode is subject to umask).
+      await target.chmod(source.mode);
+    } catch (error) {
+      throw fsError(error, temp, 'create');
+    }
+    const input = Buffer.allocUnsafe(chunkBytes);
+    const output = Buffer.allocUnsafe(chunkBytes);
+    let pos = 0;
+    let written = 0;
+    let r = 0;
+    for (;;) {
+      throwIfAborted(options.signal);
+      const { bytesRead } = await source.handle.read(input, 0, chunkBytes, pos).catch((error: unknown) => {
+        throw fsError(error, path, 'read');
+      });
+      if (bytesRead === 0) break;
+      const end = pos + bytesRead;
+      let cursor = pos;
+      let outLength = 0;
+      while (cursor < end) {
+        while (r < drop.length && drop[r]![1] <= cursor) r += 1;
+        const next = drop[r];
+        if (next && next[0] <= cursor) {
+          cursor = Math.min(next[1], end);
+          continue;
+        }
+        const stop = next ? Math.min(next[0], end) : end;
+        outLength += input.copy(output, outLength, cursor - pos, stop - pos);
+        cursor = stop;
+      }
+      if (outLength > 0) await writeAll(target, output, outLength, temp);
+      written += outLength;
+      pos = end;
+      options.onProgress?.(pos, source.size);
+    }
+    try {
+      await target.sync();
+      await target.close();
+      target = null;
+      await rename(temp, path);
+    } catch (error) {
+      throw fsError(error, path, 'replace');
+    }
+    await fsyncDir(dirname(path));
+    return { beforeBytes: pos, afterBytes: written };
+  } catch (error) {
+    await target?.close().catch(() => {});
+    await unlink(temp).catch(() => {});
+    throw error;
+  } finally {
+    markTempActive(temp, false);
+    await source.handle.close().catch(() => {});
+  }
+}
+
+async function writeAll(handle: FileHandle, buf: Buffer, length: number, path: string): Promise<void> {
+  let done = 0;
+  while (done < length) {
+    try {
+      const { bytesWritten } = await handle.write(buf, done, length - done);
+      done += bytesWritten;
+    } catch (error) {
+      throw fsError(error, path, 'write');
+    }
+  }
+}
+
+/**
+ * Copies a file into `quarantineDir` (created 0700 if needed) under a fresh name derived from its
+ * base name: `<name>.<utc stamp>-<random>.quarantined`. The name cannot escape the directory and
+ * never overwrites anything. Returns the copy's path.
+ */
+export async function quarantineCopy(source: string, quarantineDir: string): Promise<string> {
+  const dir = resolve(quarantineDir);
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw fsError(error, dir, 'create the quarantine directory');
+  }
+  const safe = basename(source).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '') || 'segment';
+  const stamp = new Date().toISOString().replace(/[-:.]/g, '');
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const dest = join(dir, `${safe}.${stamp}-${randomBytes(4).toString('hex')}.quarantined`);
+    if (dirname(dest) !== dir) throw new PapyraError('PAPYRA_INVALID_ARGUMENT', `Refusing a quarantine name outside ${dir}.`, { details: { dest } });
+    try {
+      await copyFile(source, dest, constants.COPYFILE_EXCL);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw fsError(error, dest, 'copy into quarantine');
+    }
+    await chmod(dest, FILE_MODE);
+    const handle = await open(dest, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fsyncDir(dir);
+    return dest;
+  }
+  throw new PapyraError('PAPYRA_IO', `Could not find a free quarantine name in ${dir}.`, { details: { dir } });
+}

@@ -1,0 +1,231 @@
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { applyListQuery, applyRetention, type ListQuery, type PersistedRecord, type RetentionPolicy } from '@papyra/persistence-contract';
+import { NdjsonBackend } from '../src/index.js';
+import { audit, codeOf, deadLetter, event, tempDirs } from './helpers.js';
+
+const dirs = tempDirs();
+afterEach(() => dirs.cleanup());
+
+async function store(options: Partial<ConstructorParameters<typeof NdjsonBackend>[0]> = {}) {
+  const path = join(await dirs.make(), 'data', 'store.ndjson');
+  return new NdjsonBackend({ path, fsync: 'never', ...options });
+}
+
+describe('writing', () => {
+  it('creates the file 0600 (and its directory) on the first write, never before', async () => {
+    const backend = await store();
+    expect(await backend.listEvents()).toEqual([]);
+    await expect(stat(backend.path)).rejects.toMatchObject({ code: 'ENOENT' });
+    await backend.recordEvent(event(1));
+    expect((await stat(backend.path)).mode & 0o777).toBe(0o600);
+    await backend.close();
+  });
+
+  it('group-commits concurrent writes into one batch, in call order, one line each', async () => {
+    const backend = await store({ fsync: 'always' });
+    const records: PersistedRecord[] = [];
+    for (let i = 0; i < 300; i++) records.push(i % 3 === 0 ? event(i) : i % 3 === 1 ? audit(i) : deadLetter(i));
+    const promises = records.map((r) => (r.kind === 'event' ? backend.recordEvent(r) : r.kind === 'audit' ? backend.recordAudit(r) : backend.recordDeadLetter(r)));
+    // One promise per batch, shared by its callers.
+    expect(new Set(promises).size).toBe(1);
+    await Promise.all(promises);
+    const lines = (await readFile(backend.path, 'utf8')).split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.map((l) => JSON.parse(l).id)).toEqual(records.map((r) => r.id));
+    const m = backend.metrics.snapshot();
+    expect(m.recordsWritten).toBe(300);
+    expect(m.bytesWritten).toBe((await stat(backend.path)).size);
+    expect(m.recordsWrittenByKind).toEqual({ event: 100, audit: 100, dead_letter: 100 });
+    expect(m.writeLatencyMs.count).toBe(300);
+    await backend.close();
+  });
+
+  it('counts non-ASCII bytes exactly', async () => {
+    const backend = await store();
+    await backend.recordEvent(event(1, { payload: { text: 'grüße ✓ 🚀' } }));
+    expect(backend.metrics.snapshot().bytesWritten).toBe((await stat(backend.path)).size);
+    expect((await backend.listEvents())[0]!.payload).toEqual({ text: 'grüße ✓ 🚀' });
+    await backend.close();
+  });
+
+  it('rejects a record of the wrong kind without writing anything', async () => {
+    const backend = await store();
+    expect(await codeOf(() => backend.recordEvent(audit(1) as never))).toBe('PAPYRA_INVALID_RECORD');
+    expect(backend.metrics.snapshot().writeErrors).toBe(1);
+    await backend.close();
+  });
+
+  it('after close every method rejects with PAPYRA_BACKEND_CLOSED, and pending writes landed', async () => {
+    const backend = await store({ fsync: 'interval', fsyncIntervalMs: 50 });
+    const pending = backend.recordEvent(event(1));
+    await backend.close();
+    await pending;
+    await backend.close();
+    for (const op of [
+      () => backend.recordEvent(event(2)),
+      () => backend.recordAudit(audit(2)),
+      () => backend.recordDeadLetter(deadLetter(2)),
+      () => backend.listEvents(),
+      () => backend.listAudits({ limit: 1 }),
+      () => backend.listDeadLetters(),
+      () => backend.scan(),
+      () => backend.recover({ mode: 'repair' }),
+      () => backend.compact(),
+      () => backend.flush(),
+    ]) {
+      expect(await codeOf(op)).toBe('PAPYRA_BACKEND_CLOSED');
+    }
+    const reopened = new NdjsonBackend({ path: backend.path });
+    expect(await reopened.listEvents()).toHaveLength(1);
+    await reopened.close();
+  });
+
+  it('validates its options', () => {
+    expect(() => new NdjsonBackend({ path: '' })).toThrow(expect.objectContaining({ code: 'PAPYRA_INVALID_CONFIG' }));
+    expect(() => new NdjsonBackend({ path: 'x', fsync: 'sometimes' as never })).toThrow(expect.objectContaining({ code: 'PAPYRA_INVALID_CONFIG' }));
+    expect(() => new NdjsonBackend({ path: 'x', maxLineBytes: 0 })).toThrow(expect.objectContaining({ code: 'PAPYRA_INVALID_CONFIG' }));
+    expect(() => new NdjsonBackend({ path: 'x', retention: { maxRecords: -1 } })).toThrow(expect.objectContaining({ code: 'PAPYRA_INVALID_CONFIG' }));
+  });
+});
+
+describe('lists', () => {
+  // A deterministic pseudo-random mix; timestamps not monotonic, as after a clock step.
+  function mix(count: number): PersistedRecord[] {
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    return Array.from({ length: count }, (_, i) => {
+      const n = i + Math.floor(next() * 40) - 20;
+      const r = next();
+      return r < 0.6 ? event(n, { payload: { pad: 'x'.repeat(Math.floor(next() * 50)) } }) : r < 0.8 ? audit(n) : deadLetter(n);
+    });
+  }
+
+  it('from the end of the file, agree with the contract helpers over the whole store', async () => {
+    const records = mix(600);
+    const now = 1_700_000_000_000 + 600;
+    const policies: RetentionPolicy[] = [{}, { maxRecords: 50 }, { maxAgeMs: 300 }, { maxTotalBytes: 9_000 }, { maxRecords: 120, maxAgeMs: 400, maxTotalBytes: 20_000 }];
+    const queries: ListQuery[] = [{}, { limit: 1 }, { limit: 25 }, { limit: 25, order: 'desc' }, { limit: 40, since: now - 200 }, { since: now - 100, order: 'desc' }, { limit: 10_000 }];
+    const path = join(await dirs.make(), 'store.ndjson');
+    const writer = new NdjsonBackend({ path, fsync: 'never' });
+    for (const r of records) void (r.kind === 'event' ? writer.recordEvent(r) : r.kind === 'audit' ? writer.recordAudit(r) : writer.recordDeadLetter(r));
+    await writer.close();
+    for (const retention of policies) {
+      const backend = new NdjsonBackend({ path, retention, clock: () => now });
+      for (const query of queries) {
+        for (const kind of ['event', 'audit', 'dead_letter'] as const) {
+          const expected = applyListQuery(applyRetention(records.filter((r) => r.kind === kind), retention, now), query);
+          const list = kind === 'event' ? backend.listEvents(query) : kind === 'audit' ? backend.listAudits(query) : backend.listDeadLetters(query);
+          expect({ retention, query, kind, ids: (await list).map((r) => r.id) }).toEqual({ retention, query, kind, ids: expected.map((r) => r.id) });
+        }
+      }
+      await backend.close();
+    }
+  });
+
+  it('skip damaged lines and a torn tail', async () => {
+    const backend = await store();
+    await backend.recordEvent(event(1));
+    await writeFile(backend.path, 'garbage\n', { flag: 'a' });
+    await backend.recordEvent(event(2));
+    await writeFile(backend.path, '{"kind":"event","timest', { flag: 'a' });
+    expect((await backend.listEvents()).map((e) => e.payload)).toEqual([{ n: 1 }, { n: 2 }]);
+    expect((await backend.listEvents({ limit: 5 })).map((e) => e.payload)).toEqual([{ n: 1 }, { n: 2 }]);
+    await backend.close();
+  });
+
+  it('reject a bad query with PAPYRA_INVALID_ARGUMENT', async () => {
+    const backend = await store();
+    expect(await codeOf(() => backend.listEvents({ limit: -1 }))).toBe('PAPYRA_INVALID_ARGUMENT');
+    await backend.close();
+  });
+});
+
+describe('compaction', () => {
+  it('removes what retention hides, keeps the rest byte-identical, and appends go to the new file', async () => {
+    const now = 1_700_000_000_000 + 1000;
+    const backend = await store({ retention: { maxRecords: 3 }, clock: () => now });
+    for (let i = 0; i < 10; i++) await Promise.all([backend.recordEvent(event(i)), backend.recordAudit(audit(i))]);
+    const before = (await readFile(backend.path, 'utf8')).split('\n').filter(Boolean);
+    const progress: number[] = [];
+    const report = await backend.compact({ onProgress: (p) => progress.push(p.processed) });
+    const after = (await readFile(backend.path, 'utf8')).split('\n').filter(Boolean);
+    expect(report).toMatchObject({ backend: 'ndjson', beforeRecords: 20, afterRecords: 6, removedRecords: 14 });
+    expect(report.reclaimedBytes).toBe(report.beforeBytes - report.afterBytes);
+    expect(report.afterBytes).toBe((await stat(backend.path)).size);
+    expect(after).toEqual(before.slice(-6));
+    expect(progress.length).toBeGreaterThan(0);
+    // Our own writer reopened the file: the next append lands in the compacted file.
+    await backend.recordEvent(event(99));
+    expect((await backend.listEvents()).map((e) => e.payload)).toEqual([{ n: 8 }, { n: 9 }, { n: 99 }]);
+    expect((await readFile(backend.path, 'utf8')).split('\n').filter(Boolean)).toHaveLength(7);
+    expect(await readdir(join(backend.path, '..'))).toEqual(['store.ndjson', 'store.ndjson.lock']);
+    await backend.close();
+    expect(await readdir(join(backend.path, '..'))).toEqual(['store.ndjson']);
+  });
+
+  it('leaves lines that are not records for scan and recovery', async () => {
+    const backend = await store({ retention: { maxRecords: 1 } });
+    await backend.recordEvent(event(1));
+    await writeFile(backend.path, 'junk\n', { flag: 'a' });
+    await backend.recordEvent(event(2));
+    await backend.compact();
+    expect(await readFile(backend.path, 'utf8')).toBe(`junk\n${(await readFile(backend.path, 'utf8')).split('\n')[1]}\n`);
+    expect((await backend.scan()).anomalies.map((a) => a.type)).toEqual(['CORRUPTED_LINE']);
+    await backend.close();
+  });
+
+  it('honours an abort signal and leaves the store untouched', async () => {
+    const backend = await store({ retention: { maxRecords: 1 } });
+    for (let i = 0; i < 5; i++) await backend.recordEvent(event(i));
+    const before = await readFile(backend.path);
+    const controller = new AbortController();
+    controller.abort();
+    expect(await codeOf(() => backend.compact({ signal: controller.signal }))).toBe('PAPYRA_ABORTED');
+    expect(await codeOf(() => backend.scan({ signal: controller.signal }))).toBe('PAPYRA_ABORTED');
+    expect(await readFile(backend.path)).toEqual(before);
+    expect(await readdir(join(backend.path, '..'))).toEqual(['store.ndjson', 'store.ndjson.lock']);
+    await backend.close();
+  });
+});
+
+describe('leftovers of interrupted operations', () => {
+  it('are reported as UNEXPECTED_FILE, removed by repair and kept by quarantine', async () => {
+    const backend = await store();
+    await backend.recordEvent(event(1));
+    const dir = join(backend.path, '..');
+    // pid 2^22+1 is above Linux's pid_max default, so it names a dead process.
+    const leftover = join(dir, 'store.ndjson.papyra-tmp-4194305-abcdef');
+    await writeFile(leftover, 'half a compaction\n');
+    await writeFile(join(dir, 'unrelated.papyra-tmp-4194305-abcdef'), 'not ours to judge');
+    expect((await backend.scan()).anomalies).toEqual([{ type: 'UNEXPECTED_FILE', path: leftover, line: null, offset: null, detail: expect.stringContaining('4194305') }]);
+    const quarantine = await backend.recover({ mode: 'quarantine', quarantineDir: join(dir, 'q') });
+    expect(quarantine.quarantinedFiles).toHaveLength(1);
+    expect(await readFile(quarantine.quarantinedFiles[0]!, 'utf8')).toBe('half a compaction\n');
+    expect(quarantine.postScan.anomalies).toEqual([]);
+    expect((await readdir(dir)).sort()).toEqual(['q', 'store.ndjson', 'store.ndjson.lock', 'unrelated.papyra-tmp-4194305-abcdef']);
+    await writeFile(leftover, 'again');
+    expect((await backend.recover({ mode: 'repair' })).postScan.anomalies).toEqual([]);
+    expect((await readdir(dir)).includes('store.ndjson.papyra-tmp-4194305-abcdef')).toBe(false);
+    expect(await backend.listEvents()).toHaveLength(1);
+    await backend.close();
+  });
+});
+
+describe('the lock inside one process', () => {
+  it('refuses a rewrite by another instance while one writes; the writer itself may compact', async () => {
+    const writer = await store({ retention: { maxRecords: 1 } });
+    await writer.recordEvent(event(1));
+    const other = new NdjsonBackend({ path: writer.path, retention: { maxRecords: 1 } });
+    expect(await codeOf(() => other.compact())).toBe('PAPYRA_LOCKED');
+    expect(await codeOf(() => other.recover({ mode: 'repair' }))).toBe('PAPYRA_LOCKED');
+    // Reads need no lock.
+    expect(await other.listEvents()).toHaveLength(1);
+    await writer.recordEvent(event(2));
+    expect((await writer.compact()).removedRecords).toBe(1);
+    await writer.close();
+    expect((await other.compact()).removedRecords).toBe(0);
+    await other.close();
+  });
+});

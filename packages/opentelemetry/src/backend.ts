@@ -1,0 +1,80 @@
+import type { Attributes, BatchObservableCallback, BatchObservableResult, Meter, ObservableCounter } from '@opentelemetry/api';
+import type { Logger, MetricsSample, PersistenceMetrics } from '@papyra/persistence-contract';
+import { LabelTally, OTHER } from './tally.js';
+
+/** The part of a `PersistenceBackend` this package reads. */
+export interface MetricsBackend {
+  readonly name: string;
+  readonly metrics: Pick<PersistenceMetrics, 'snapshot' | 'subscribe'>;
+}
+
+/** Write latencies are sub-millisecond to seconds; OTel's default buckets (0, 5, 10 … 10 000) suit milliseconds. */
+const LATENCY_BUCKETS_S = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Maps a backend's `PersistenceMetrics` onto instruments; returns the undo function. */
+export function observeBackend(meter: Meter, backend: MetricsBackend, base: Attributes, parentLogger: Logger): () => void {
+  const logger = parentLogger.child({ component: 'opentelemetry', backend: backend.name });
+  const attrs: Attributes = { ...base, 'papyra.backend': backend.name };
+  const counter = (name: string, unit: string, description: string) => meter.createObservableCounter(name, { unit, description });
+
+  const records = counter('papyra.persistence.records.written', '{record}', 'Records that reached the store.');
+  const bytes = counter('papyra.persistence.bytes.written', 'By', 'UTF-8 bytes of the encoded records that reached the store.');
+  const writeErrors = counter('papyra.persistence.write.errors', '{record}', 'Records whose write failed.');
+  const dropped = counter('papyra.persistence.records.dropped', '{record}', 'Records dropped without being written (e.g. a full outage buffer).');
+  const scans = counter('papyra.persistence.scans', '{scan}', 'Scans run; failed ones carry error.type.');
+  const anomalies = counter('papyra.persistence.anomalies', '{anomaly}', 'Anomalies reported by scans.');
+  const recoveries = counter('papyra.persistence.recoveries', '{recovery}', 'Recoveries run; failed ones carry error.type.');
+  const compactions = counter('papyra.persistence.compactions', '{compaction}', 'Compactions run; failed ones carry error.type.');
+  const latency = meter.createHistogram('papyra.persistence.write.duration', {
+    unit: 's',
+    description: 'Time from a write being accepted to it being as durable as the backend promises, per record.',
+    advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S },
+  });
+
+  const errorTypes = new LabelTally('error.type', logger);
+  const dropReasons = new LabelTally('papyra.drop.reason', logger);
+  const unsubscribe = backend.metrics.subscribe((sample: MetricsSample) => {
+    switch (sample.type) {
+      case 'write': {
+        const at = { ...attrs, 'papyra.record.kind': sample.kind };
+        const seconds = sample.latencyMs / 1000;
+        for (let i = 0; i < sample.records; i++) latency.record(seconds, at);
+        break;
+      }
+      case 'write_error':
+        errorTypes.add(sample.errorType, sample.records);
+        break;
+      case 'drop':
+        dropReasons.add(sample.reason, sample.records);
+        break;
+    }
+  });
+
+  const observe: BatchObservableCallback = (result) => {
+    const s = backend.metrics.snapshot();
+    for (const kind of Object.keys(s.recordsWrittenByKind) as Array<keyof typeof s.recordsWrittenByKind>) {
+      const at = { ...attrs, 'papyra.record.kind': kind };
+      result.observe(records, s.recordsWrittenByKind[kind], at);
+      result.observe(bytes, s.bytesWrittenByKind[kind], at);
+    }
+    for (const [type, n] of errorTypes.entries(s.writeErrors)) result.observe(writeErrors, n, { ...attrs, 'error.type': type });
+    for (const [reason, n] of dropReasons.entries(s.recordsDropped)) result.observe(dropped, n, { ...attrs, 'papyra.drop.reason': reason });
+    for (const [type, n] of Object.entries(s.anomaliesByType)) result.observe(anomalies, n, { ...attrs, 'papyra.anomaly.type': type });
+    // The contract counts failed scans, recoveries and compactions without their error: '_OTHER'.
+    observeOutcomes(result, scans, s.scans, s.scanErrors, attrs);
+    observeOutcomes(result, recoveries, s.recoveries, s.recoveryErrors, attrs);
+    observeOutcomes(result, compactions, s.compactions, s.compactionErrors, attrs);
+  };
+  const observables = [records, bytes, writeErrors, dropped, scans, anomalies, recoveries, compactions];
+  meter.addBatchObservableCallback(observe, observables);
+
+  return () => {
+    unsubscribe();
+    meter.removeBatchObservableCallback(observe, observables);
+  };
+}
+
+function observeOutcomes(result: BatchObservableResult, counter: ObservableCounter, ok: number, failed: number, attrs: Attributes): void {
+  result.observe(counter, ok, attrs);
+  if (failed > 0) result.observe(counter, failed, { ...attrs, 'error.type': OTHER });
+}

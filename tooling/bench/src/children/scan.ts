@@ -1,0 +1,18 @@
+// Runs one scan in its own process so that its peak RSS is its own: `scan.js papyra|readline <file>`.
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { NdjsonBackend } from '@papyra/backend-ndjson';
+
+const [mode, path] = process.argv.slice(2) as ['papyra' | 'readline', string];
+const start = performance.now();
+if (mode === 'papyra') {
+  const backend = new NdjsonBackend({ path });
+  const report = await backend.scan();
+  if (report.anomalies.length) throw new Error(`benchmark file has ${report.anomalies.length} anomalies`);
+  await backend.close();
+} else {
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  for await (const line of lines) JSON.parse(line);
+}
+const ms = performance.now() - start;
+process.stdout.write(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024 }));

@@ -1,0 +1,33 @@
+/** How big each benchmark is: `full` for BENCHMARKS.md, `quick` for the smoke test in CI. */
+export interface Scale {
+  runs: number;
+  appendRecords: number;
+  fsyncRecords: number;
+  scanRecords: number;
+  redisRecords: number;
+  postgresRecords: number;
+  pingPongRoundTrips: number;
+  actorsSpawned: number;
+}
+
+export const FULL: Scale = {
+  runs: 5,
+  appendRecords: 200_000,
+  fsyncRecords: 20_000,
+  scanRecords: 1_000_000,
+  redisRecords: 50_000,
+  postgresRecords: 20_000,
+  pingPongRoundTrips: 200_000,
+  actorsSpawned: 100_000,
+};
+
+export const QUICK: Scale = {
+  runs: 1,
+  appendRecords: 2_000,
+  fsyncRecords: 300,
+  scanRecords: 5_000,
+  redisRecords: 500,
+  postgresRecords: 200,
+  pingPongRoundTrips: 1_000,
+  actorsSpawned: 2_000,
+};
