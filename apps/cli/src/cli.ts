@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { STARTUP_MODES } from '@papyra/persistence-contract';
 import { doctorCommand } from './commands/doctor.js';
@@ -18,6 +19,8 @@ import { processIo, type Io } from './io.js';
 import { createLogger, reportError, runCommand, type Command, type GlobalArgs } from './run.js';
 import { BACKENDS } from './settings.js';
 
+// dist/cli.js and src/cli.ts both sit one level below package.json.
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 /** Runs the papyra command line (without the program name) and returns the exit code. */
@@ -184,7 +187,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .strict()
     .help()
     .alias('h', 'help')
-    .version()
+    .version(VERSION)
     .wrap(null)
     .exitProcess(false)
     .fail((message, error) => {

@@ -87,7 +87,7 @@ export function reportError(error: unknown, io: Io, logger: Logger, json: boolea
   const exitCode = exitCodeFor(error);
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
-  if (exitCode === ExitCode.internal) logger.error({ err: error }, 'internal error');
+  if (exitCode === ExitCode.internal) logger.error({ err: error }, 'command failed');
   else logger.debug({ err: error }, 'command failed');
   io.stderr(`papyra: ${message}${code === 'PAPYRA_USAGE' ? '' : ` [${code}]`}\n`);
   const hint = HINTS[code];
@@ -102,6 +102,7 @@ const HINTS: Record<string, string> = {
   PAPYRA_BACKEND_UNAVAILABLE: 'check that the server is running and that the URL (--redis-url / --database-url) is right.',
   PAPYRA_LOCKED: 'another process is writing to or maintaining this store; stop it (or wait for it) and run the command again.',
   PAPYRA_INVALID_CONFIG: 'check the options, PAPYRA_* variables and --config file; papyra <command> --help lists them.',
+  PAPYRA_IO: 'the store could not be read or written; the message above says why.',
   PAPYRA_INTERNAL: 'this is a bug; run again with --log-level debug and report the output.',
 };
 

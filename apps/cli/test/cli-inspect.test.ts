@@ -241,3 +241,11 @@ describe('--help', () => {
     },
   );
 });
+
+describe('--version', () => {
+  it('prints the package version', async () => {
+    const r = await papyra(['--version'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});

@@ -11,6 +11,7 @@ const NETWORK_MESSAGE = /connection terminated|timeout exceeded when trying to c
  */
 export function isConnectionError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
+  if (PapyraError.hasCode(error, 'PAPYRA_BACKEND_UNAVAILABLE')) return true;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') {
     if (NETWORK_CODES.has(code) || code.startsWith('08') || code.startsWith('57P') || code === '53300') return true;

@@ -50,9 +50,9 @@ export interface PostgresBackendOptions {
   retention?: RetentionPolicy;
   clock?: WallClock;
   logger?: Logger;
-  /** Rows per INSERT statement. Default 1000. */
+  /** Rows per INSERT statement, at most 13000. Default 1000. */
   batchSize?: number;
-  /** Accepted records held while PostgreSQL is unreachable; beyond it records are dropped. Default 10000. */
+  /** Records held while PostgreSQL is unreachable; writes beyond it are dropped. Default 10000. */
   bufferLimit?: number;
   /** Run `ensureSchema()` before the first write. Default true. */
   migrate?: boolean;
@@ -65,6 +65,8 @@ export interface PostgresBackendOptions {
 }
 
 const SCAN_PAGE = 1000;
+// Five parameters a row, and PostgreSQL takes at most 65535 parameters a statement.
+const MAX_BATCH = 13_000;
 const NAME = 'postgres';
 
 /** Rows whose data a scan flagged: `seq` (bigint, which pg hands over as a string), with the anomaly that flagged it. */
@@ -110,6 +112,7 @@ export class PostgresBackend implements PersistenceBackend {
     this.#autoMigrate = options.migrate ?? true;
     this.#logger = (options.logger ?? silentLogger).child({ component: 'persistence', backend: NAME });
     const batchSize = positiveInteger('batchSize', options.batchSize ?? 1000);
+    if (batchSize > MAX_BATCH) throw new PapyraError('PAPYRA_INVALID_CONFIG', `batchSize must be at most ${MAX_BATCH}, got ${batchSize}.`);
     const bufferLimit = positiveInteger('bufferLimit', options.bufferLimit ?? 10_000);
 
     this.#ownsPool = pool === undefined;
@@ -254,23 +257,17 @@ export class PostgresBackend implements PersistenceBackend {
 
   async #insert(rows: Row[]): Promise<void> {
     if (this.#autoMigrate) await this.#ensureSchema();
-    const columns: [string[], string[], string[], number[], string[]] = [[], [], [], [], []];
+    const params: unknown[] = [];
+    const tuples: string[] = [];
     for (const r of rows) {
-      columns[0].push(r.id);
-      columns[1].push(r.kind);
-      columns[2].push(r.systemId);
-      columns[3].push(r.timestampMs);
-      columns[4].push(r.data);
+      const n = params.push(r.id, r.kind, r.systemId, r.timestampMs, r.data);
+      tuples.push(`($${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`);
     }
-    // One statement for the whole batch: five array parameters whatever the row count, and
-    // ORDER BY ord so `seq` follows acceptance order. A resent batch hits ON CONFLICT and adds nothing.
+    // One multi-row statement per batch; VALUES rows are inserted in list order, so `seq` follows
+    // acceptance order. A resent batch hits ON CONFLICT and adds nothing.
     await this.#pool.query(
-      `INSERT INTO ${this.#names.table} (id, kind, system_id, timestamp_ms, data)
-       SELECT id, kind, system_id, timestamp_ms, data
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[]) WITH ORDINALITY AS r(id, kind, system_id, timestamp_ms, data, ord)
-       ORDER BY ord
-       ON CONFLICT (id) DO NOTHING`,
-      columns,
+      `INSERT INTO ${this.#names.table} (id, kind, system_id, timestamp_ms, data) VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING`,
+      params,
     );
   }
 

@@ -72,9 +72,13 @@ export class WriteQueue {
     return this.#queue.length;
   }
 
-  /** Resolves when the row is committed, or at once while the database is unreachable (buffered). */
+  /**
+   * Resolves when the row is committed, or at once while the database is unreachable (buffered).
+   * The bound applies only during an outage: a healthy database drains the queue, and callers that
+   * await their writes are paced by it.
+   */
   push(row: Row): Promise<void> {
-    if (this.#queue.length >= this.#o.bufferLimit) return Promise.reject(this.#drop(row));
+    if (this.#outage !== undefined && this.#queue.length >= this.#o.bufferLimit) return Promise.reject(this.#drop(row));
     return new Promise<void>((resolve, reject) => {
       const pending: Pending = { row, ticket: this.#nextTicket++, acceptedAt: performance.now(), settle: { resolve, reject } };
       this.#queue.push(pending);

@@ -19,8 +19,10 @@ async function reachable(): Promise<boolean> {
   }
 }
 
+export const databaseReachable = await reachable();
+
 /** `describe` when PostgreSQL is reachable; a loud skip otherwise (a failure under CI=true). */
-export const describeDb = (await reachable()) ? describe : describe.skip;
+export const describeDb: (name: string, fn: () => void) => void = databaseReachable ? describe : describe.skip;
 
 /** A random schema for one test file, dropped with everything in it by `drop()`. */
 export function testSchema(prefix: string) {

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { Logger } from '@papyra/persistence-contract';
 import type { PostgresClient, PostgresPool } from '../src/index.js';
 
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
@@ -56,9 +57,9 @@ export function recordingLogger() {
   const lines: { level: string; obj: unknown; msg: string | undefined }[] = [];
   const at =
     (level: string) =>
-    (obj: unknown, msg?: string): void => {
-      lines.push(typeof obj === 'string' ? { level, obj: {}, msg: obj } : { level, obj, msg });
+    (obj: unknown, msg?: unknown): void => {
+      lines.push(typeof obj === 'string' ? { level, obj: {}, msg: obj } : { level, obj, msg: typeof msg === 'string' ? msg : undefined });
     };
-  const logger = { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), fatal: at('fatal'), child: () => logger };
+  const logger: Logger = { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), fatal: at('fatal'), child: () => logger };
   return { logger, lines };
 }

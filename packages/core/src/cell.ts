@@ -320,7 +320,7 @@ export class Cell {
       message = item.message;
     }
     const rt = this.rt;
-    const started = rt.clock.monotonic();
+    const started = rt.sampleTurn() ? rt.clock.monotonic() : -1;
     let result: unknown;
     try {
       result = this.instance!.receive(message);

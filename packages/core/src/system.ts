@@ -30,6 +30,10 @@ export interface RuntimeMetricsSnapshot extends RuntimeCounters {
   actorsRestarting: number;
   /** Messages waiting in every mailbox, backpressured senders included. */
   mailboxDepth: number;
+  /** Estimated total time in turns: the measured sample's mean times `messagesProcessed`. */
+  processingTimeMs: number;
+  /** Mean duration of the measured turns. */
+  meanProcessingMs: number;
   /** Null without a persistence backend. */
   persistence: (WriterCounters & { pending: number }) | null;
 }
@@ -55,8 +59,12 @@ export class RuntimeMetrics {
       depth += cell.mailboxDepth;
     }
     const writer = this.#writer;
+    const counters = this.#rt.counters;
+    const mean = counters.sampledTurns === 0 ? 0 : counters.sampledProcessingMs / counters.sampledTurns;
     return {
-      ...this.#rt.counters,
+      ...counters,
+      processingTimeMs: mean * counters.messagesProcessed,
+      meanProcessingMs: mean,
       actorsAlive: this.#rt.cells.size,
       actorsStopping: stopping,
       actorsRestarting: restarting,

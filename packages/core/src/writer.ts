@@ -109,6 +109,11 @@ export class PersistenceWriter {
     });
     const outcome = await Promise.race([Promise.all(writes.map((w) => w.done)).then(() => 'done' as const), timedOut]);
     clearTimeout(timer);
+    // One log line per batch, not per record: a dead backend must not flood the log.
+    const failed = writes.filter((w) => w.error !== undefined);
+    if (failed.length > 0) {
+      this.#log.error({ err: failed[0]!.error, records: failed.length }, 'persistence writes failed; records lost');
+    }
     if (outcome === 'timeout') {
       const stuck = writes.filter((w) => !w.settled).length;
       this.counters.writeErrors += stuck;
@@ -143,7 +148,7 @@ export class PersistenceWriter {
           return;
         }
         this.counters.writeErrors += 1;
-        this.#log.error({ err, kind: record.kind, id: record.id }, 'persistence write failed; record lost');
+        handle.error = err;
       },
     );
     return handle;
@@ -179,5 +184,6 @@ export class PersistenceWriter {
 interface WriteHandle {
   settled: boolean;
   timedOut: boolean;
+  error?: unknown;
   done: Promise<void>;
 }

@@ -15,7 +15,7 @@ class Sink extends Actor<string, string> {
     this.log.push(message);
     return message;
   }
-  onStop(): void {
+  override onStop(): void {
     this.log.push(`stop:${this.context.address}`);
   }
 }

@@ -112,7 +112,7 @@ describe('supervision', () => {
     const events = eventLog(system);
     let attempts = 0;
     class Flaky extends Actor<'ping', string> {
-      onStart(): void {
+      override onStart(): void {
         attempts += 1;
         if (attempts === 1) throw new Error('not yet');
       }
@@ -165,7 +165,7 @@ describe('supervision', () => {
         }
         return this.child;
       }
-      onChildFailure(failure: ChildFailure): SupervisorDecision | undefined {
+      override onChildFailure(failure: ChildFailure): SupervisorDecision | undefined {
         log.push(`decide:${failure.address}:${(failure.error as Error).message}`);
         return decision;
       }
@@ -209,7 +209,7 @@ describe('supervision', () => {
       receive(): ActorRef<CounterMsg, number> {
         return this.context.spawnChild(Counter, { name: `child-of-${this.decision}` });
       }
-      onChildFailure(): SupervisorDecision {
+      override onChildFailure(): SupervisorDecision {
         return this.decision;
       }
     }

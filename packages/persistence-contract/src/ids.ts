@@ -1,7 +1,19 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 let lastMs = 0;
 let sequence = 0;
+// Random bytes are drawn 4 KiB at a time: one syscall per ~400 ids instead of one per id.
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+
+function randomBits(bytes: Buffer, start: number, count: number): void {
+  if (poolAt + count > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  pool.copy(bytes, start, poolAt, poolAt + count);
+  poolAt += count;
+}
 
 /**
  * A UUIDv7 (RFC 9562): 48 bits of epoch milliseconds, then a 12-bit counter that keeps ids made in
@@ -21,10 +33,11 @@ export function newRecordId(now: number = Date.now()): string {
     sequence = 0;
   }
   lastMs = ms;
-  const bytes = randomBytes(16);
+  const bytes = Buffer.allocUnsafe(16);
   bytes.writeUIntBE(ms, 0, 6);
   bytes[6] = 0x70 | (sequence >> 8);
   bytes[7] = sequence & 0xff;
+  randomBits(bytes, 8, 8);
   bytes[8] = 0x80 | (bytes[8]! & 0x3f);
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;

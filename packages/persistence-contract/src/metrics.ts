@@ -24,9 +24,13 @@ export interface PersistenceMetricsSnapshot {
   recordsWrittenByKind: Record<RecordKind, number>;
   bytesWrittenByKind: Record<RecordKind, number>;
   anomaliesByType: Partial<Record<AnomalyType, number>>;
+  /** Failures by operation and error type (a `PAPYRA_*` code or the error's name). */
+  errorsByType: Record<FailedOperation, Record<string, number>>;
   /** Milliseconds from a write being accepted to it being as durable as the backend promises. */
   writeLatencyMs: LatencySummary;
 }
+
+export type FailedOperation = 'write' | 'scan' | 'recovery' | 'compaction';
 
 /** One observation, for exporters that want every sample (OpenTelemetry histograms). */
 export type MetricsSample =
@@ -34,8 +38,9 @@ export type MetricsSample =
   | { type: 'write_error'; records: number; errorType: string }
   | { type: 'drop'; records: number; reason: string }
   | { type: 'scan'; anomalies: number }
-  | { type: 'recovery'; ok: boolean }
-  | { type: 'compaction'; ok: boolean };
+  | { type: 'scan_error'; errorType: string }
+  | { type: 'recovery'; ok: boolean; errorType?: string }
+  | { type: 'compaction'; ok: boolean; errorType?: string };
 
 const RESERVOIR = 2048;
 const zeroByKind = (): Record<RecordKind, number> => ({ event: 0, audit: 0, dead_letter: 0 });
@@ -65,6 +70,7 @@ export class PersistenceMetrics {
       recordsWrittenByKind: zeroByKind(),
       bytesWrittenByKind: zeroByKind(),
       anomaliesByType: {} as Partial<Record<AnomalyType, number>>,
+      errorsByType: { write: {}, scan: {}, recovery: {}, compaction: {} } as Record<FailedOperation, Record<string, number>>,
     };
   }
 
@@ -81,7 +87,8 @@ export class PersistenceMetrics {
 
   writeFailed(records: number, error: unknown): void {
     this.#counters.writeErrors += records;
-    this.#emit({ type: 'write_error', records, errorType: errorType(error) });
+    const type = this.#countError('write', error, records);
+    this.#emit({ type: 'write_error', records, errorType: type });
   }
 
   dropped(records: number, reason: string): void {
@@ -96,20 +103,31 @@ export class PersistenceMetrics {
     this.#emit({ type: 'scan', anomalies: report.anomalies.length });
   }
 
-  scanFailed(): void {
+  scanFailed(error?: unknown): void {
     this.#counters.scanErrors += 1;
+    this.#emit({ type: 'scan_error', errorType: this.#countError('scan', error) });
   }
 
-  recovered(ok = true): void {
-    if (ok) this.#counters.recoveries += 1;
-    else this.#counters.recoveryErrors += 1;
-    this.#emit({ type: 'recovery', ok });
+  /** A recovery finished (`ok`) or failed with `error`. */
+  recovered(ok = true, error?: unknown): void {
+    if (ok) {
+      this.#counters.recoveries += 1;
+      this.#emit({ type: 'recovery', ok });
+    } else {
+      this.#counters.recoveryErrors += 1;
+      this.#emit({ type: 'recovery', ok, errorType: this.#countError('recovery', error) });
+    }
   }
 
-  compacted(ok = true): void {
-    if (ok) this.#counters.compactions += 1;
-    else this.#counters.compactionErrors += 1;
-    this.#emit({ type: 'compaction', ok });
+  /** A compaction finished (`ok`) or failed with `error`. */
+  compacted(ok = true, error?: unknown): void {
+    if (ok) {
+      this.#counters.compactions += 1;
+      this.#emit({ type: 'compaction', ok });
+    } else {
+      this.#counters.compactionErrors += 1;
+      this.#emit({ type: 'compaction', ok, errorType: this.#countError('compaction', error) });
+    }
   }
 
   snapshot(): PersistenceMetricsSnapshot {
@@ -119,6 +137,12 @@ export class PersistenceMetrics {
       recordsWrittenByKind: { ...c.recordsWrittenByKind },
       bytesWrittenByKind: { ...c.bytesWrittenByKind },
       anomaliesByType: { ...c.anomaliesByType },
+      errorsByType: {
+        write: { ...c.errorsByType.write },
+        scan: { ...c.errorsByType.scan },
+        recovery: { ...c.errorsByType.recovery },
+        compaction: { ...c.errorsByType.compaction },
+      },
       writeLatencyMs: this.#latencySummary(),
     };
   }
@@ -135,6 +159,13 @@ export class PersistenceMetrics {
   subscribe(listener: (sample: MetricsSample) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  #countError(operation: FailedOperation, error: unknown, count = 1): string {
+    const type = errorType(error);
+    const byType = this.#counters.errorsByType[operation];
+    byType[type] = (byType[type] ?? 0) + count;
+    return type;
   }
 
   #observeLatency(ms: number): void {

@@ -1,5 +1,5 @@
 import { ExitCode } from '../errors.js';
-import { formatTime, keyValues } from '../format.js';
+import { formatTime, keyValues, plural } from '../format.js';
 import type { Command } from '../run.js';
 import { storeStats } from '../stats.js';
 import { describeStartup, indent, startupCheck, startupData, validateStartup, type StartupArgs } from './persistence.js';
@@ -19,7 +19,7 @@ export const doctorCommand: Command<StartupArgs> = {
       indent(
         keyValues([
           ['check', `startup check, mode ${args.mode}`],
-          ['records', `${stats.events.records} events · ${stats.audits.records} audits · ${stats.deadLetters.records} dead letters`],
+          ['records', [plural(stats.events.records, 'event'), plural(stats.audits.records, 'audit'), plural(stats.deadLetters.records, 'dead letter')].join(' · ')],
           ['time span', `${formatTime(stats.total.oldest)} → ${formatTime(stats.total.newest)}`],
           ['capabilities', caps.filter(([, v]) => v).map(([k]) => k).join(', ') || 'none'],
         ]),

@@ -137,7 +137,7 @@ export const summaryCommand: Command<GlobalArgs> = {
       `Summary of ${ctx.store}`,
       indent(
         keyValues([
-          ['records', `${summary.counts.events} events · ${summary.counts.audits} audits · ${summary.counts.deadLetters} dead letters`],
+          ['records', [plural(summary.counts.events, 'event'), plural(summary.counts.audits, 'audit'), plural(summary.counts.deadLetters, 'dead letter')].join(' · ')],
           ['time span', `${formatTime(summary.timeRange.oldest)} → ${formatTime(summary.timeRange.newest)}`],
         ]),
       ),
@@ -153,7 +153,7 @@ export const summaryCommand: Command<GlobalArgs> = {
             indent(
               keyValues([
                 ['actors', `${a.totalActors} total · ${a.aliveActors} alive · ${a.stoppingActors} stopping · ${a.restartingActors} restarting`],
-                ['registry', `${a.registrySize} entries · ${a.registryOrphans.length} orphans · ${a.registryDead.length} dead`],
+                ['registry', `${plural(a.registrySize, 'entry', 'entries')} · ${a.registryOrphans.length} orphaned · ${a.registryDead.length} dead`],
                 ['dead letters', String(a.deadLettersCount)],
               ]),
             ),

@@ -1,11 +1,10 @@
 import { PapyraError, hasRetention, runStartupCheck, type PersistedRecord, type RecoveryConfig, type RecoveryMode, type RecoveryReport, type ScanReport, type StartupMode } from '@papyra/persistence-contract';
 import { resolve } from 'node:path';
 import { ExitCode, configError } from '../errors.js';
-import { formatBytes, formatTime, keyValues, plural, table } from '../format.js';
+import { brief, formatBytes, formatTime, keyValues, plural, table } from '../format.js';
 import type { Command, CommandContext, CommandResult, GlobalArgs } from '../run.js';
 import { storeStats, type StoreStats } from '../stats.js';
 import { anomalyCount, anomalyLines, readAll, repairHint, requireCapability } from './shared.js';
-import { brief } from '../format.js';
 
 export const scanCommand: Command<GlobalArgs> = {
   async run(ctx) {

@@ -237,11 +237,16 @@ export class SegmentWriter {
   }
 
   #openFile(): void {
-    this.#options.beforeOpen?.();
     let created = false;
     let fd: number;
     try {
       mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw fsError(error, dirname(this.path), 'create the directory of');
+    }
+    // After the directory exists: the lock file lives there too.
+    this.#options.beforeOpen?.();
+    try {
       created = !existsSync(this.path);
       fd = openSync(this.path, 'a', FILE_MODE);
     } catch (error) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { assertAnomalyShape, assertClean, assertReports, CORRUPTION_KINDS } from '../check.js';
+import { assertClean, assertReports, CORRUPTION_KINDS } from '../check.js';
 import { byKind, listAll, mixedRecords, writeAll } from '../samples.js';
 import type { ConformanceScenario } from '../types.js';
 
@@ -58,7 +58,6 @@ export const scanScenarios: ConformanceScenario[] = [
         await ctx.corrupt(backend, kind);
         const first = await backend.scan();
         assertReports(first, kind);
-        first.anomalies.forEach(assertAnomalyShape);
         assert.deepEqual(await listAll(backend), byKind(records), 'lists skip the damage and return every valid record');
         assert.deepEqual(await backend.scan(), first, 'scan is read-only: a second scan reports the same anomalies');
       },

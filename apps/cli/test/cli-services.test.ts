@@ -1,0 +1,89 @@
+import { createConnection } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { papyra, parseJson, tempDir } from './helpers.js';
+
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const SECRET = 'Sup3r-S3cret-pw';
+
+let dir: string;
+let cleanup: () => void;
+beforeAll(() => {
+  ({ dir, cleanup } = tempDir());
+});
+afterAll(() => cleanup());
+
+function reachable(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: hostname, port: Number(port) }, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+/** Unreachable services fail the test under CI and are skipped loudly otherwise. */
+async function requireService(url: string, name: string): Promise<boolean> {
+  if (await reachable(url)) return true;
+  if (process.env['CI'] === 'true') throw new Error(`${name} at ${new URL(url).host} is unreachable (CI=true)`);
+  console.warn(`\n*** SKIPPED: ${name} at ${new URL(url).host} is unreachable; start it to run this test. ***\n`);
+  return false;
+}
+
+const withPassword = (url: string) => {
+  const u = new URL(url);
+  u.username = u.username || 'default';
+  u.password = SECRET;
+  return u.toString();
+};
+
+describe('unreachable servers exit 69 and never print credentials', () => {
+  it('redis', async () => {
+    const run = await papyra(['persistence', 'scan', '--redis-url', `redis://admin:${SECRET}@127.0.0.1:1`], { cwd: dir });
+    expect(run.code).toBe(69);
+    expect(run.stderr).toContain('PAPYRA_BACKEND_UNAVAILABLE');
+    expect(run.stdout + run.stderr).not.toContain(SECRET);
+    const json = await papyra(['doctor', 'run', '--json', '--log-level', 'debug'], { cwd: dir, env: { PAPYRA_REDIS_URL: `redis://admin:${SECRET}@127.0.0.1:1` } });
+    expect(json.code).toBe(69);
+    expect(parseJson(json).error.code).toBe('PAPYRA_BACKEND_UNAVAILABLE');
+    expect(json.stdout + json.stderr).not.toContain(SECRET);
+  });
+
+  it('postgres', async () => {
+    const run = await papyra(['inspect', 'summary', '--database-url', `postgres://postgres:${SECRET}@127.0.0.1:1/test`, '--log-level', 'trace'], { cwd: dir });
+    expect(run.code).toBe(69);
+    expect(run.stdout + run.stderr).not.toContain(SECRET);
+  });
+});
+
+describe('real servers: credentials stay out of every output', () => {
+  it('redis with a password in the URL', async () => {
+    if (!(await requireService(REDIS_URL, 'Redis'))) return;
+    const url = withPassword(REDIS_URL);
+    for (const args of [['persistence', 'scan'], ['doctor', 'run', '--json'], ['inspect', 'summary', '--log-level', 'trace']]) {
+      const run = await papyra([...args, '--redis-url', url, '--prefix', `papyra-cli-test-${process.pid}`], { cwd: dir });
+      // A server without AUTH configured may accept any password for the default user.
+      expect(run.stdout + run.stderr).not.toContain(SECRET);
+      if (run.code === 0 && !args.includes('--json')) expect(run.stdout).toContain(':***@');
+    }
+  });
+
+  it('redis scan of an empty, unique prefix is clean', async () => {
+    if (!(await requireService(REDIS_URL, 'Redis'))) return;
+    const run = await papyra(['persistence', 'scan', '--redis-url', REDIS_URL, '--prefix', `papyra-cli-test-${process.pid}`, '--json'], { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(parseJson(run)).toMatchObject({ backend: 'redis', clean: true });
+  });
+
+  it('postgres with a password, against a database that does not exist', async () => {
+    if (!(await requireService(DATABASE_URL, 'PostgreSQL'))) return;
+    const u = new URL(withPassword(DATABASE_URL));
+    u.pathname = '/papyra_cli_no_such_db';
+    const run = await papyra(['persistence', 'scan', '--database-url', u.toString(), '--log-level', 'trace'], { cwd: dir });
+    expect(run.code).not.toBe(0);
+    expect(run.stdout + run.stderr).not.toContain(SECRET);
+    expect(run.stderr).toContain('papyra_cli_no_such_db');
+  });
+});
