@@ -325,6 +325,7 @@ export class Cell {
     try {
       result = this.instance!.receive(message);
     } catch (error) {
+      rt.timed(started);
       return this.#failed(error, ask);
     }
     if (result instanceof Promise) {
@@ -337,6 +338,7 @@ export class Cell {
         },
         (error: unknown) => {
           this.#current = null;
+          rt.timed(started);
           return this.#failed(error, ask);
         },
       );

@@ -116,9 +116,14 @@ export class Runtime {
   }
 
   processed(startedAt: number): void {
-    const c = this.counters;
-    c.messagesProcessed += 1;
+    this.counters.messagesProcessed += 1;
+    this.timed(startedAt);
+  }
+
+  /** Adds a sampled turn's duration (also of turns that crashed: they took time too). */
+  timed(startedAt: number): void {
     if (startedAt < 0) return;
+    const c = this.counters;
     const ms = this.clock.monotonic() - startedAt;
     c.sampledTurns += 1;
     c.sampledProcessingMs += ms;

@@ -1,6 +1,6 @@
 import type { Attributes, BatchObservableCallback, BatchObservableResult, Meter, ObservableCounter } from '@opentelemetry/api';
-import type { Logger, MetricsSample, PersistenceMetrics } from '@papyra/persistence-contract';
-import { LabelTally, OTHER } from './tally.js';
+import { redactSecrets, type Logger, type MetricsSample, type PersistenceMetrics } from '@papyra/persistence-contract';
+import { LabelTally, MAX_LABELS, OTHER } from './tally.js';
 
 /** The part of a `PersistenceBackend` this package reads. */
 export interface MetricsBackend {
@@ -31,7 +31,6 @@ export function observeBackend(meter: Meter, backend: MetricsBackend, base: Attr
     advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S },
   });
 
-  const errorTypes = new LabelTally('error.type', logger);
   const dropReasons = new LabelTally('papyra.drop.reason', logger);
   const unsubscribe = backend.metrics.subscribe((sample: MetricsSample) => {
     switch (sample.type) {
@@ -41,9 +40,6 @@ export function observeBackend(meter: Meter, backend: MetricsBackend, base: Attr
         for (let i = 0; i < sample.records; i++) latency.record(seconds, at);
         break;
       }
-      case 'write_error':
-        errorTypes.add(sample.errorType, sample.records);
-        break;
       case 'drop':
         dropReasons.add(sample.reason, sample.records);
         break;
@@ -57,13 +53,12 @@ export function observeBackend(meter: Meter, backend: MetricsBackend, base: Attr
       result.observe(records, s.recordsWrittenByKind[kind], at);
       result.observe(bytes, s.bytesWrittenByKind[kind], at);
     }
-    for (const [type, n] of errorTypes.entries(s.writeErrors)) result.observe(writeErrors, n, { ...attrs, 'error.type': type });
+    for (const [type, n] of boundedLabels(s.errorsByType.write)) result.observe(writeErrors, n, { ...attrs, 'error.type': type });
     for (const [reason, n] of dropReasons.entries(s.recordsDropped)) result.observe(dropped, n, { ...attrs, 'papyra.drop.reason': reason });
     for (const [type, n] of Object.entries(s.anomaliesByType)) result.observe(anomalies, n, { ...attrs, 'papyra.anomaly.type': type });
-    // The contract counts failed scans, recoveries and compactions without their error: '_OTHER'.
-    observeOutcomes(result, scans, s.scans, s.scanErrors, attrs);
-    observeOutcomes(result, recoveries, s.recoveries, s.recoveryErrors, attrs);
-    observeOutcomes(result, compactions, s.compactions, s.compactionErrors, attrs);
+    observeOutcomes(result, scans, s.scans, s.errorsByType.scan, attrs);
+    observeOutcomes(result, recoveries, s.recoveries, s.errorsByType.recovery, attrs);
+    observeOutcomes(result, compactions, s.compactions, s.errorsByType.compaction, attrs);
   };
   const observables = [records, bytes, writeErrors, dropped, scans, anomalies, recoveries, compactions];
   meter.addBatchObservableCallback(observe, observables);
@@ -74,7 +69,17 @@ export function observeBackend(meter: Meter, backend: MetricsBackend, base: Attr
   };
 }
 
-function observeOutcomes(result: BatchObservableResult, counter: ObservableCounter, ok: number, failed: number, attrs: Attributes): void {
+function observeOutcomes(result: BatchObservableResult, counter: ObservableCounter, ok: number, failures: Record<string, number>, attrs: Attributes): void {
   result.observe(counter, ok, attrs);
-  if (failed > 0) result.observe(counter, failed, { ...attrs, 'error.type': OTHER });
+  for (const [type, n] of boundedLabels(failures)) result.observe(counter, n, { ...attrs, 'error.type': type });
+}
+
+/** Error types as labels: redacted, and past MAX_LABELS folded into `_OTHER` so cardinality stays bounded. */
+function boundedLabels(byType: Record<string, number>): Array<[string, number]> {
+  const out = new Map<string, number>();
+  for (const [type, n] of Object.entries(byType)) {
+    const label = out.size < MAX_LABELS || out.has(redactSecrets(type)) ? redactSecrets(type) : OTHER;
+    out.set(label, (out.get(label) ?? 0) + n);
+  }
+  return [...out];
 }

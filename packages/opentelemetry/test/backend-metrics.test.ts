@@ -19,11 +19,11 @@ describe('backend metrics', () => {
     metrics.writeFailed(1, new TypeError('boom'));
     metrics.dropped(5, 'buffer_full');
     metrics.scanned({ backend: 'custom', anomalies: [anomaly(AnomalyType.TRUNCATED_LINE), anomaly(AnomalyType.CORRUPTED_LINE), anomaly(AnomalyType.CORRUPTED_LINE)] });
-    metrics.scanFailed();
+    metrics.scanFailed(new PapyraError('PAPYRA_PERMISSION_DENIED', 'no read'));
     metrics.recovered(true);
     metrics.compacted(true);
     metrics.compacted(true);
-    metrics.compacted(false);
+    metrics.compacted(false, new PapyraError('PAPYRA_LOCKED', 'held'));
 
     const c = await collect();
     const b = { 'papyra.backend': 'custom' };
@@ -37,10 +37,10 @@ describe('backend metrics', () => {
     expect(c.value('papyra.persistence.records.dropped', { 'papyra.drop.reason': 'buffer_full' })).toBe(5);
     expect(c.value('papyra.persistence.anomalies', { 'papyra.anomaly.type': 'CORRUPTED_LINE' })).toBe(2);
     expect(c.value('papyra.persistence.anomalies', { 'papyra.anomaly.type': 'TRUNCATED_LINE' })).toBe(1);
-    expect(c.points('papyra.persistence.scans').map((p) => [p.attributes['error.type'], p.value])).toEqual([[undefined, 1], ['_OTHER', 1]]);
+    expect(c.points('papyra.persistence.scans').map((p) => [p.attributes['error.type'], p.value])).toEqual([[undefined, 1], ['PAPYRA_PERMISSION_DENIED', 1]]);
     expect(c.points('papyra.persistence.recoveries')).toHaveLength(1);
     expect(c.value('papyra.persistence.compactions', b)).toBe(2);
-    expect(c.value('papyra.persistence.compactions', { 'error.type': '_OTHER' })).toBe(1);
+    expect(c.value('papyra.persistence.compactions', { 'error.type': 'PAPYRA_LOCKED' })).toBe(1);
 
     const events = c.histogram('papyra.persistence.write.duration', { 'papyra.record.kind': 'event' });
     expect(c.unit('papyra.persistence.write.duration')).toBe('s');
@@ -50,7 +50,7 @@ describe('backend metrics', () => {
     await provider.shutdown();
   });
 
-  it('attributes errors counted before registration to _OTHER so the labels add up to the total', async () => {
+  it('reports errors counted before registration under their own type', async () => {
     const { provider, collect } = testMeterProvider();
     const metrics = new PersistenceMetrics();
     metrics.writeFailed(4, new PapyraError('PAPYRA_IO', 'early'));
@@ -58,7 +58,7 @@ describe('backend metrics', () => {
     metrics.writeFailed(1, new PapyraError('PAPYRA_BACKEND_UNAVAILABLE', 'later'));
 
     const c = await collect();
-    expect(c.value('papyra.persistence.write.errors', { 'error.type': '_OTHER' })).toBe(4);
+    expect(c.value('papyra.persistence.write.errors', { 'error.type': 'PAPYRA_IO' })).toBe(4);
     expect(c.value('papyra.persistence.write.errors', { 'error.type': 'PAPYRA_BACKEND_UNAVAILABLE' })).toBe(1);
     reg.unregister();
     await provider.shutdown();
