@@ -154,7 +154,7 @@ export class NdjsonBackend implements PersistenceBackend {
       }
       return report;
     } catch (error) {
-      this.metrics.recovered(false);
+      this.metrics.recovered(false, error);
       throw error;
     }
   }
@@ -177,7 +177,7 @@ export class NdjsonBackend implements PersistenceBackend {
       if (report.removedRecords > 0) this.#log.info({ ...report }, 'store compacted');
       return report;
     } catch (error) {
-      this.metrics.compacted(false);
+      this.metrics.compacted(false, error);
       throw error;
     }
   }
@@ -292,7 +292,7 @@ export class NdjsonBackend implements PersistenceBackend {
       if (report.anomalies.length > 0) this.#log.warn({ anomalies: report.anomalies.length, types: typesOf(report.anomalies) }, 'scan found anomalies');
       return { report, records: segment.records };
     } catch (error) {
-      this.metrics.scanFailed();
+      this.metrics.scanFailed(error);
       throw error;
     }
   }

@@ -173,7 +173,7 @@ export class PostgresBackend implements PersistenceBackend {
       const { report } = await this.#scanPass(options);
       return report;
     } catch (error) {
-      this.metrics.scanFailed();
+      this.metrics.scanFailed(error);
       throw toPapyraError('scan the table', error);
     }
   }
@@ -206,7 +206,7 @@ export class PostgresBackend implements PersistenceBackend {
       this.metrics.recovered(true);
       return { backend: NAME, mode, scan: first.report, postScan, repairedFiles, quarantinedFiles, keptRecords: first.valid, droppedRecords: dropped };
     } catch (error) {
-      this.metrics.recovered(false);
+      this.metrics.recovered(false, error);
       throw toPapyraError('recover the table', error);
     }
   }
@@ -220,7 +220,7 @@ export class PostgresBackend implements PersistenceBackend {
       this.metrics.compacted(true);
       return report;
     } catch (error) {
-      this.metrics.compacted(false);
+      this.metrics.compacted(false, error);
       throw toPapyraError('compact the table', error);
     }
   }

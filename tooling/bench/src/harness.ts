@@ -39,9 +39,9 @@ export function median(values: readonly number[]): number {
  * Runs subject and baseline alternately (`runs` times each, the order flipped every round) so that
  * drift in machine load affects both alike; each function returns its own figure for one run.
  */
-export async function sideBySide(runs: number, subject: () => Promise<number>, baseline: () => Promise<number>): Promise<[number[], number[]]> {
-  const s: number[] = [];
-  const b: number[] = [];
+export async function sideBySide<T>(runs: number, subject: () => Promise<T>, baseline: () => Promise<T>): Promise<[T[], T[]]> {
+  const s: T[] = [];
+  const b: T[] = [];
   for (let i = 0; i < runs; i++) {
     if (i % 2 === 0) {
       s.push(await subject());

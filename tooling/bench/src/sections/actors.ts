@@ -57,7 +57,7 @@ async function nactPingPong(roundTrips: number): Promise<number> {
   const finished = new Promise<void>((resolve) => (done = resolve));
   type NactBall = { n: number; from: nact.Ref<NactBall> };
   const player = (name: string) =>
-    nact.spawnStateless<NactBall>(system, (ball, ctx) => {
+    nact.spawnStateless(system, (ball: NactBall, ctx: { self: nact.Ref<NactBall> }) => {
       if (ball.n >= roundTrips * 2) done();
       else nact.dispatch(ball.from, { n: ball.n + 1, from: ctx.self });
     }, name);

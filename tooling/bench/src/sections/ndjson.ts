@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,15 +73,14 @@ async function baselineAppend(dir: string, events: readonly PersistedEvent[], fs
 
 async function pinoAppend(dir: string, events: readonly PersistedEvent[]): Promise<number> {
   const path = join(dir, `pino-${Math.random().toString(36).slice(2)}.ndjson`);
-  const destination = pino.destination({ dest: path, sync: false, minLength: 64 * 1024 });
+  const destination = pino.destination({ dest: path, sync: false, minLength: 4096 });
+  await once(destination, 'ready');
   const logger = pino({ base: null }, destination);
   const ms = await timed(async () => {
     for (const e of events) logger.info(e);
-    await new Promise<void>((resolve) => {
-      destination.flushSync();
-      destination.end();
-      destination.on('close', () => resolve());
-    });
+    const closed = once(destination, 'close');
+    destination.end();
+    await closed;
   });
   rmSync(path, { force: true });
   return perSecond(events.length, ms);
