@@ -185,7 +185,7 @@ export class RedisBackend implements PersistenceBackend {
       this.metrics.scanned(report);
       return report;
     } catch (error) {
-      this.metrics.scanFailed();
+      this.metrics.scanFailed(error);
       throw commandError('scan', error);
     }
   }
@@ -225,7 +225,7 @@ export class RedisBackend implements PersistenceBackend {
         droppedRecords: dropped,
       };
     } catch (error) {
-      this.metrics.recovered(false);
+      this.metrics.recovered(false, error);
       throw commandError('recovery', error);
     }
   }
@@ -243,7 +243,7 @@ export class RedisBackend implements PersistenceBackend {
       if (report.removedRecords > 0) this.#log.info({ ...report }, 'redis streams compacted');
       return report;
     } catch (error) {
-      this.metrics.compacted(false);
+      this.metrics.compacted(false, error);
       throw commandError('compaction', error);
     }
   }

@@ -159,16 +159,26 @@ export class StreamConsumer implements AsyncIterable<ConsumedEntry> {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<ConsumedEntry> {
-    const { stream, group, consumer } = this.#options;
     const connection = (this.#connection ??= cmd(this.#client).duplicate());
+    try {
+      yield* this.#read(connection);
+    } finally {
+      // Iteration over (break, error or close): the blocking connection goes with it.
+      connection.disconnect();
+      this.#connection = undefined;
+    }
+  }
+
+  async *#read(connection: RedisClient): AsyncGenerator<ConsumedEntry> {
+    const { stream, group, consumer } = this.#options;
     let cursor = '0';
     let failures = 0;
     while (!this.#closed && !this.#options.signal?.aborted) {
       let reply: [Buffer, [Buffer, Buffer[] | null][]][] | null;
       try {
         await waitReady(connection, 3_000, 'consume');
-        const args = ['GROUP', group, consumer, 'COUNT', this.#options.count ?? 100, 'BLOCK', this.#options.blockMs ?? 2_000, 'STREAMS', stream, cursor];
-        reply = (await connection.callBuffer('XREADGROUP', ...args)) as typeof reply;
+        const { count = 100, blockMs = 2_000 } = this.#options;
+        reply = (await connection.xreadgroupBuffer('GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', stream, cursor)) as typeof reply;
         failures = 0;
       } catch (error) {
         if (this.#closed) return;

@@ -26,14 +26,15 @@ async function reachable(): Promise<boolean> {
   }
 }
 
-const up = await reachable();
+/** Whether Redis answers at REDIS_URL. */
+export const redisUp = await reachable();
 
 /**
  * `describe` when Redis answers at REDIS_URL. Otherwise the suite fails under CI=true and is
  * skipped, loudly, elsewhere.
  */
 export function describeWithRedis(name: string, fn: () => void): void {
-  if (up) return describe(name, fn);
+  if (redisUp) return describe(name, fn);
   if (process.env['CI'] === 'true') {
     describe(name, () => {
       fn();

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
+import { Actor, ActorSystem } from '@papyra/core';
 import { createEvent, type PersistedEvent } from '@papyra/persistence-contract';
 import { RedisBackend } from '../src/index.js';
 import { describeWithRedis } from './helpers.js';
@@ -106,6 +107,37 @@ describeWithRedis('outage of the Redis server', () => {
       await backend.flush();
       expect((await backend.listEvents({ limit: 1 }))[0]!.payload).toEqual({ i: 1_000 });
     } finally {
+      await backend.close();
+    }
+  }, 60_000);
+
+  it('an actor system keeps running through the outage; its lifecycle events arrive after reconnect', async () => {
+    class Counter extends Actor<'inc', number> {
+      count = 0;
+      receive(): number {
+        return ++this.count;
+      }
+    }
+    const backend = new RedisBackend({ url: `redis://127.0.0.1:${port}`, flushTimeoutMs: 1_000, readyTimeoutMs: 1_000 });
+    const system = new ActorSystem({ systemId: 'outage', persistence: backend });
+    try {
+      await system.start();
+      await killServer();
+      const refs = [system.spawn(Counter), system.spawn(Counter)];
+      for (const ref of refs) expect(await ref.ask('inc', { timeoutMs: 2_000 })).toBe(1);
+      for (const ref of refs) {
+        await system.stop(ref);
+        await ref.terminated;
+      }
+      await startServer();
+      await waitFor(async () => (await settlesWithin(backend.flush(), 5_000)).status === 'fulfilled');
+      await system.close();
+      const events = await backend.listEvents();
+      for (const ref of refs) {
+        expect(events.filter((e) => e.actorAddress === ref.address).map((e) => e.eventType)).toEqual(['ActorStarted', 'ActorStopped']);
+      }
+    } finally {
+      await system.close();
       await backend.close();
     }
   }, 60_000);

@@ -1,1 +1,2 @@
-export {};
+export { RotatingBackend, type RotatingBackendOptions } from './backend.js';
+export type { FsyncMode } from '@papyra/backend-ndjson/segments';
