@@ -37,7 +37,7 @@ describe('compaction across the set', () => {
     const listed = [await backend.listEvents(), await backend.listAudits()];
 
     const report = await backend.compact();
-    const newestEvents = records.filter((r) => r.kind === 'event').slice(-5);
+    const newestEvents: PersistedRecord[] = records.filter((r) => r.kind === 'event').slice(-5);
     const kept = records.filter((r) => r.kind === 'audit' || newestEvents.includes(r));
     expect(report).toMatchObject({ backend: 'rotating', beforeRecords: 30, afterRecords: kept.length, removedRecords: 30 - kept.length });
     expect(report.beforeBytes).toBe(Buffer.byteLength(lines(records)));

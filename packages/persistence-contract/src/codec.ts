@@ -25,55 +25,30 @@ const toSeconds = (ms: number): number => ms / 1000;
 // Rounded to the microsecond so that ms -> s -> ms is exact for every millisecond timestamp.
 const toMillis = (seconds: number): number => Math.round(seconds * 1e6) / 1e3;
 
-/**
- * One record as one NDJSON line (no trailing newline), in Papyra's snake_case form; the same text as
- * `JSON.stringify(toWire(record))`, built directly because it is every backend's hot path.
- */
+/** One record as one NDJSON line (no trailing newline), in Papyra's snake_case form. */
 export function encodeRecord(record: PersistedRecord): string {
-  const head = `{"kind":${q(record.kind)},"id":${q(record.id)},"system_id":${q(record.systemId)},"timestamp":${q(toSeconds(record.timestamp))}`;
-  switch (record.kind) {
-    case 'event':
-      return `${head},"actor_address":${addressJson(record.actorAddress)},"event_type":${q(record.eventType)},"payload":${payloadJson(record.payload)}}`;
-    case 'audit':
-      return (
-        `${head},"total_actors":${q(record.totalActors)},"alive_actors":${q(record.aliveActors)},"stopping_actors":${q(record.stoppingActors)}` +
-        `,"restarting_actors":${q(record.restartingActors)},"registry_size":${q(record.registrySize)},"registry_orphans":${q(record.registryOrphans)}` +
-        `,"registry_dead":${q(record.registryDead)},"dead_letters_count":${q(record.deadLettersCount)}}`
-      );
-    case 'dead_letter':
-      return (
-        `${head},"target":${addressJson(record.target)},"message_type":${q(record.messageType)},"expects_reply":${q(record.expectsReply)}` +
-        `,"payload":${payloadJson(record.payload)},"reason":${q(record.reason)}}`
-      );
-    default:
-      throw new PapyraError('PAPYRA_INVALID_RECORD', `Cannot encode a record of kind ${JSON.stringify((record as { kind: unknown }).kind)}.`);
-  }
-}
-
-const q = (value: unknown): string => JSON.stringify(value) ?? 'null';
-
-// Systems write the same few addresses over and over; their JSON is cached (bounded).
-const addressCache = new Map<string, string>();
-
-function addressJson(address: string | null): string {
-  if (address === null) return 'null';
-  let json = addressCache.get(address);
-  if (json === undefined) {
-    const { system, actor_id } = parseAddress(address);
-    json = `{"system":${q(system)},"actor_id":${q(actor_id)}}`;
-    if (addressCache.size >= 4096) addressCache.clear();
-    addressCache.set(address, json);
-  }
-  return json;
-}
-
-/** Payloads made by `createEvent`/`createDeadLetter` are JSON already; anything else is made so. */
-function payloadJson(payload: unknown): string {
   try {
-    return q(payload);
+    // Payloads made by createEvent/createDeadLetter are JSON already: one stringify, no copy.
+    return JSON.stringify(wireOf(record, asIs));
   } catch {
-    return q(toJsonValue(payload));
+    return JSON.stringify(wireOf(record, toJsonValue));
   }
+}
+
+const asIs = (value: unknown): JsonValue => value as JsonValue;
+
+// Systems write the same few addresses over and over; their wire form is cached (bounded).
+const addressCache = new Map<string, WireAddress>();
+
+function wireAddress(address: string | null): WireAddress | null {
+  if (address === null) return null;
+  let wire = addressCache.get(address);
+  if (wire === undefined) {
+    wire = parseAddress(address);
+    if (addressCache.size >= 4096) addressCache.clear();
+    addressCache.set(address, wire);
+  }
+  return wire;
 }
 
 /** The UTF-8 size of a record's line including its `\n`: the unit of byte retention. */
@@ -81,44 +56,57 @@ export function encodedSize(record: PersistedRecord): number {
   return Buffer.byteLength(encodeRecord(record), 'utf8') + 1;
 }
 
+/** A record in its on-disk form, as an object (payloads made JSON-safe). */
 export function toWire(record: PersistedRecord): JsonObject {
-  const head = { kind: record.kind, id: record.id, system_id: record.systemId, timestamp: toSeconds(record.timestamp) };
+  return wireOf(record, toJsonValue) as unknown as JsonObject;
+}
+
+/** The wire object, keys in Papyra's order; `json` decides how payloads are made JSON. */
+function wireOf(record: PersistedRecord, json: (value: unknown) => JsonValue): object {
+  const id = record.id;
+  const system_id = record.systemId;
+  const timestamp = toSeconds(record.timestamp);
   switch (record.kind) {
     case 'event':
       return {
-        ...head,
+        kind: 'event',
+        id,
+        system_id,
+        timestamp,
         actor_address: wireAddress(record.actorAddress),
         event_type: record.eventType,
-        payload: toJsonValue(record.payload),
+        payload: json(record.payload),
       };
     case 'audit':
       return {
-        ...head,
+        kind: 'audit',
+        id,
+        system_id,
+        timestamp,
         total_actors: record.totalActors,
         alive_actors: record.aliveActors,
         stopping_actors: record.stoppingActors,
         restarting_actors: record.restartingActors,
         registry_size: record.registrySize,
-        registry_orphans: [...record.registryOrphans],
-        registry_dead: [...record.registryDead],
+        registry_orphans: record.registryOrphans,
+        registry_dead: record.registryDead,
         dead_letters_count: record.deadLettersCount,
       };
     case 'dead_letter':
       return {
-        ...head,
+        kind: 'dead_letter',
+        id,
+        system_id,
+        timestamp,
         target: wireAddress(record.target),
         message_type: record.messageType,
         expects_reply: record.expectsReply,
-        payload: toJsonValue(record.payload),
+        payload: json(record.payload),
         reason: record.reason,
       };
     default:
       throw new PapyraError('PAPYRA_INVALID_RECORD', `Cannot encode a record of kind ${JSON.stringify((record as { kind: unknown }).kind)}.`);
   }
-}
-
-function wireAddress(address: string | null): JsonValue {
-  return address === null ? null : (parseAddress(address) as unknown as JsonObject);
 }
 
 /** Why a line or entry is not a record, in the terms of the anomaly types. */

@@ -48,8 +48,11 @@ function convert(value: unknown, ancestors: Set<object>): JsonValue {
     for (const key of Object.keys(object)) {
       const item = (object as Record<string, unknown>)[key];
       if (item === undefined) continue;
-      // defineProperty so a key named "__proto__" stays data, never a prototype change.
-      Object.defineProperty(out, key, { value: convert(item, ancestors), enumerable: true, writable: true, configurable: true });
+      const converted = convert(item, ancestors);
+      // A key named "__proto__" must stay data, never a prototype change; plain assignment keeps
+      // every other object in V8's fast mode, which JSON.stringify relies on.
+      if (key === '__proto__') Object.defineProperty(out, key, { value: converted, enumerable: true, writable: true, configurable: true });
+      else out[key] = converted;
     }
     return out;
   } finally {

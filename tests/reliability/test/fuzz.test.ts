@@ -95,7 +95,9 @@ interface Store {
   /** The last line has no `\n`. */
   torn: boolean;
 }
-const storeArb: fc.Arbitrary<Store> = fc.record({ lines: fc.array(lineArb, { maxLength: 30 }), torn: fc.boolean() })// An empty torn last line would be no line at all.
+// An empty torn last line would be no line at all.
+const storeArb: fc.Arbitrary<Store> = fc
+  .record({ lines: fc.array(lineArb, { maxLength: 40, size: 'medium' }), torn: fc.boolean() })
   .map((s) => ({ ...s, torn: s.torn && s.lines.length > 0 && s.lines.at(-1)!.bytes.length > 0 }));
 
 function bytesOf(store: Store): Buffer {
