@@ -1,5 +1,5 @@
-import { constants, existsSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
-import { copyFile, stat, unlink } from 'node:fs/promises';
+import { existsSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { stat, unlink } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import {
   PapyraError,
@@ -38,6 +38,7 @@ import {
   SegmentWriter,
   classifyLine,
   clearLeftovers,
+  fsError,
   collectRetentionItems,
   findLeftovers,
   forEachLineBackward,
@@ -46,11 +47,10 @@ import {
   repairSegment,
   rewriteExcluding,
   scanSegment,
-  tempPathFor,
   type ByteRange,
   type FsyncMode,
 } from '@papyra/backend-ndjson/segments';
-import { fsError, invalidConfig } from './errors.js';
+import { invalidConfig } from './errors.js';
 import { commitJournal, readJournal, resolveView, rollForward, stagedOf, type JournalState, type JournalStep, type SetFile } from './journal.js';
 import { SetLayout, listSet, type Listing } from './layout.js';
 
@@ -571,13 +571,10 @@ export class RotatingBackend implements PersistenceBackend {
           steps.push({ target, staged: null });
           continue;
         }
-        // rewriteExcluding replaces the file it is given, so it works on a copy: the staged file.
-        const temp = tempPathFor(files[i]!.path);
+        const result = await rewriteExcluding(files[i]!.path, drop, { stage: true, ...(options.signal && { signal: options.signal }) });
+        const temp = result?.staged;
+        if (!temp) throw fsError(new Error('the file vanished during compaction'), files[i]!.path, 'compact');
         staged.push(temp);
-        await copyFile(files[i]!.path, temp, constants.COPYFILE_EXCL).catch((error: unknown) => {
-          throw fsError(error, temp, 'stage');
-        });
-        await rewriteExcluding(temp, drop, { ...(options.signal && { signal: options.signal }) });
         steps.push({ target, staged: basename(temp) });
       }
       commitJournal(this.#layout, steps);

@@ -1,8 +1,8 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { FILE_MODE, parseTempName, tempPathFor } from '@papyra/backend-ndjson/segments';
-import { fsError } from './errors.js';
-import { fsyncDirSync, type Listing, type SetLayout } from './layout.js';
+import { fsError, fsyncDirSync } from '@papyra/backend-ndjson/segments';
+import type { Listing, SetLayout } from './layout.js';
 
 /**
  * The commit record of a compaction of the set (`<path>.compact-journal`). Each step replaces one

@@ -1,8 +1,6 @@
-import { closeSync, constants, fsyncSync, openSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { parseTempName } from '@papyra/backend-ndjson/segments';
-import { fsError } from './errors.js';
+import { fsError, parseTempName } from '@papyra/backend-ndjson/segments';
 
 /**
  * Where the files of one rotation set live: `path` (slot 0, the active file), `path.1` (newest
@@ -89,22 +87,3 @@ export async function listSet(layout: SetLayout): Promise<Listing> {
   return { names, orphans: orphans.sort(), tempOwners: [...owners].sort() };
 }
 
-/**
- * Makes renames in `dir` durable. A copy of the ndjson package's unexported `fsyncDirSync`, needed
- * here because the writer's rotation hook and the journal roll-forward are synchronous.
- */
-export function fsyncDirSync(dir: string): void {
-  let fd: number;
-  try {
-    fd = openSync(dir, constants.O_RDONLY);
-  } catch {
-    return;
-  }
-  try {
-    fsyncSync(fd);
-  } catch {
-    // some filesystems cannot fsync a directory
-  } finally {
-    closeSync(fd);
-  }
-}

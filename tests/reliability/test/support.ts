@@ -154,3 +154,64 @@ export function children() {
   };
   return { start, killAll };
 }
+
+/** A TCP port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A logger (pino-compatible shape) that keeps every call as text, errors expanded the way a
+ * logger's `err` serializer would: type, message, stack, own properties and the cause chain.
+ */
+export function captureLogger() {
+  const entries: string[] = [];
+  const make = (bindings: Record<string, unknown>) => {
+    const log =
+      (level: string) =>
+      (...args: unknown[]) =>
+        void entries.push(serialize({ level, bindings, args }));
+    const logger = {
+      trace: log('trace'),
+      debug: log('debug'),
+      info: log('info'),
+      warn: log('warn'),
+      error: log('error'),
+      fatal: log('fatal'),
+      child: (more: Record<string, unknown>) => make({ ...bindings, ...more }),
+    };
+    return logger;
+  };
+  return { logger: make({}), text: () => entries.join('\n'), entries };
+}
+
+/** JSON of any value with errors expanded (message, stack, own properties, cause), cycles cut. */
+export function serialize(value: unknown): string {
+  const seen = new WeakSet<object>();
+  const expand = (v: unknown): unknown => {
+    if (typeof v === 'bigint') return String(v);
+    if (typeof v !== 'object' || v === null) return v;
+    if (seen.has(v)) return '[cycle]';
+    seen.add(v);
+    if (v instanceof Error) {
+      const out: Record<string, unknown> = { type: v.name, message: v.message, stack: v.stack };
+      for (const key of Object.keys(v)) out[key] = expand((v as unknown as Record<string, unknown>)[key]);
+      if (v.cause !== undefined) out['cause'] = expand(v.cause);
+      if (v instanceof AggregateError) out['errors'] = v.errors.map(expand);
+      return out;
+    }
+    if (Array.isArray(v)) return v.map(expand);
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(v)) out[key] = expand((v as Record<string, unknown>)[key]);
+    return out;
+  };
+  return JSON.stringify(expand(value));
+}

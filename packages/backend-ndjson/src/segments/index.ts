@@ -18,4 +18,5 @@ export {
 export { rewriteExcluding, quarantineCopy, type RewriteOptions, type RewriteResult } from './rewrite.js';
 export { repairSegment, clearLeftovers, compactSegment, type RepairOptions, type SegmentRepair, type SegmentCompaction } from './repair.js';
 export { SegmentLock, type LockPurpose, type LockHolder } from './lock.js';
-export { openSegment, tempPathFor, parseTempName, findLeftovers, isProcessAlive, fsyncDir, FILE_MODE } from './files.js';
+export { openSegment, tempPathFor, parseTempName, findLeftovers, isProcessAlive, fsyncDir, fsyncDirSync, markTempActive, FILE_MODE } from './files.js';
+export { fsError, throwIfAborted } from '../errors.js';

@@ -13,18 +13,26 @@ export interface RewriteOptions {
   signal?: AbortSignal;
   onProgress?: (processed: number, total: number) => void;
   chunkBytes?: number;
+  /**
+   * Leave the original in place and return the new content as a fsynced temp file beside it
+   * (`staged`), for callers that commit several files at once (the rotating backend's compaction).
+   */
+  stage?: boolean;
 }
 
 export interface RewriteResult {
   beforeBytes: number;
   afterBytes: number;
+  /** With `stage`: the temp file holding the new content; the caller renames or removes it. */
+  staged?: string;
 }
 
 /**
  * Atomically rewrites a file without the given byte ranges (sorted, non-overlapping): every other
  * byte is copied as it is, in order, into a temp file beside it, which is fsynced and renamed over
  * the original, and the directory is fsynced. A crash at any instant leaves the old or the new
- * file (and perhaps a temp leftover). Resolves null when the file does not exist.
+ * file (and perhaps a temp leftover). Resolves null when the file does not exist. With `stage`,
+ * the temp file is returned instead of renamed.
  */
 export async function rewriteExcluding(path: string, drop: readonly ByteRange[], options: RewriteOptions = {}): Promise<RewriteResult | null> {
   const source = await openSegment(path);
@@ -75,6 +83,7 @@ export async function rewriteExcluding(path: string, drop: readonly ByteRange[],
       await target.sync();
       await target.close();
       target = null;
+      if (options.stage) return { beforeBytes: pos, afterBytes: written, staged: temp };
       await rename(temp, path);
     } catch (error) {
       throw fsError(error, path, 'replace');
