@@ -37,12 +37,21 @@ export function unavailableError(action: string, cause: unknown, details: Record
   });
 }
 
+// Failures the operator fixes in configuration, not by retrying: a missing database, a wrong
+// password or role, no permission.
+const STATE_CODES: Record<string, 'PAPYRA_INVALID_CONFIG' | 'PAPYRA_PERMISSION_DENIED'> = {
+  '3D000': 'PAPYRA_INVALID_CONFIG',
+  '28P01': 'PAPYRA_INVALID_CONFIG',
+  '28000': 'PAPYRA_INVALID_CONFIG',
+  '42501': 'PAPYRA_PERMISSION_DENIED',
+};
+
 /** Wraps any failure of a statement into a PapyraError whose message carries no credentials. */
 export function toPapyraError(action: string, error: unknown): PapyraError {
   if (PapyraError.isInstance(error)) return error;
   if (isConnectionError(error)) return unavailableError(action, error);
   const state = sqlState(error);
-  const code = state === '42501' ? 'PAPYRA_PERMISSION_DENIED' : 'PAPYRA_IO';
+  const code = state === undefined ? 'PAPYRA_IO' : (STATE_CODES[state] ?? 'PAPYRA_IO');
   return new PapyraError(code, `PostgreSQL failed to ${action}: ${describe(error)}`, {
     cause: redactError(error),
     details: { backend: 'postgres', ...(state !== undefined && { sqlState: state }) },

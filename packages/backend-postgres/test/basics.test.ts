@@ -169,4 +169,17 @@ describeDb('PostgresBackend configuration and unreachable servers', () => {
     expect(JSON.stringify({ message: error?.message, details: error?.details, cause: String(error?.cause) })).not.toContain('s3cret-pw');
     await backend.close();
   });
+
+  it('a database that does not exist is a configuration error (PAPYRA_INVALID_CONFIG), not an outage', async () => {
+    const url = new URL(DATABASE_URL);
+    url.pathname = `/papyra_missing_${process.pid}`;
+    const backend = new PostgresBackend({ connectionString: url.toString(), connectionTimeoutMillis: 2_000 });
+    const error = await backend.listEvents().then(
+      () => undefined,
+      (e: unknown) => e as PapyraError,
+    );
+    expect(error?.code).toBe('PAPYRA_INVALID_CONFIG');
+    expect(error?.details['sqlState']).toBe('3D000');
+    await backend.close();
+  });
 });
