@@ -1,4 +1,5 @@
 import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
 
 /** One measured quantity: several runs of the same thing. */
 export interface Sample {
@@ -113,4 +114,9 @@ export function table(results: readonly Result[]): string {
 export function machineFacts(): string {
   const cpu = cpus();
   return `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
+}
+
+/** A child script's built path, whether this module runs from dist/ or (under jest) from src/. */
+export function childScript(name: string): string {
+  return fileURLToPath(new URL(`../dist/children/${name}.js`, import.meta.url));
 }

@@ -1,14 +1,13 @@
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import nact from 'nact';
 import { Actor, ActorSystem, type ActorRef } from '@papyra/core';
 import { BareActor } from '../baselines/promise-mailbox.js';
-import { perSecond, sideBySide, timed, type Figure } from '../harness.js';
+import { childScript, perSecond, sideBySide, timed, type Figure } from '../harness.js';
 import type { Scale } from '../scale.js';
 
 const run = promisify(execFile);
-const memoryChild = fileURLToPath(new URL('../children/actors-memory.js', import.meta.url));
+const memoryChild = childScript('actors-memory');
 
 type Ball = { n: number; from: ActorRef<Ball> };
 

@@ -3,17 +3,16 @@ import { once } from 'node:events';
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import { NdjsonBackend } from '@papyra/backend-ndjson';
 import { createAudit, createEvent, encodeRecord, type PersistedEvent } from '@papyra/persistence-contract';
 import { writeBatched } from '../baselines/batched-writer.js';
-import { median, perSecond, repeat, sideBySide, timed, type Figure } from '../harness.js';
+import { childScript, median, perSecond, repeat, sideBySide, timed, type Figure } from '../harness.js';
 import type { Scale } from '../scale.js';
 
 const run = promisify(execFile);
-const childScript = fileURLToPath(new URL('../children/scan.js', import.meta.url));
+const scanChild = childScript('scan');
 
 export function makeEvents(n: number): PersistedEvent[] {
   const base = Date.now();
@@ -87,7 +86,7 @@ async function pinoAppend(dir: string, events: readonly PersistedEvent[]): Promi
 }
 
 async function childScan(mode: 'papyra' | 'readline', path: string): Promise<{ ms: number; maxRssMb: number }> {
-  const { stdout } = await run(process.execPath, [childScript, mode, path], { maxBuffer: 1 << 20 });
+  const { stdout } = await run(process.execPath, [scanChild, mode, path], { maxBuffer: 1 << 20 });
   return JSON.parse(stdout) as { ms: number; maxRssMb: number };
 }
 
