@@ -33,7 +33,15 @@ export async function openStore(spec: StoreSpec, logger: Logger): Promise<Persis
     }
     case 'postgres': {
       const PostgresBackend = exported(await import('@papyra/backend-postgres'), 'PostgresBackend', '@papyra/backend-postgres');
-      return new PostgresBackend({ ...common, connectionString: spec.connectionString });
+      // No ensureSchema(): inspecting a store must not create one. A missing schema or table reads as
+      // an empty store (SPEC §3), and the CLI never writes records, so nothing needs the migrations.
+      return new PostgresBackend({
+        ...common,
+        connectionString: spec.connectionString,
+        ...(spec.schema !== undefined && { schema: spec.schema }),
+        ...(spec.table !== undefined && { table: spec.table }),
+        ...(spec.systemId !== undefined && { systemId: spec.systemId }),
+      });
     }
   }
 }

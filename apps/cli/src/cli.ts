@@ -15,13 +15,13 @@ import {
   type StartupArgs,
 } from './commands/persistence.js';
 import { usageError } from './errors.js';
-import { processIo, type Io } from './io.js';
-import { createLogger, reportError, runCommand, type Command, type GlobalArgs } from './run.js';
+import { makeRedactor, processIo, redactedIo, type Io } from './io.js';
+import { DEFAULT_LOG_LEVEL, LOG_LEVELS, createLogger } from './logger.js';
+import { reportError, runCommand, type Command, type GlobalArgs } from './run.js';
 import { BACKENDS } from './settings.js';
 
 // dist/cli.js and src/cli.ts both sit one level below package.json.
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 /** Runs the papyra command line (without the program name) and returns the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
@@ -40,10 +40,10 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .option('json', { type: 'boolean', describe: 'Print exactly one JSON document on stdout', group: 'Output:' })
     .option('log-level', {
       type: 'string',
-      choices: LOG_LEVELS,
-      default: io.env['PAPYRA_LOG_LEVEL'] || 'warn',
-      defaultDescription: 'warn, or PAPYRA_LOG_LEVEL',
-      describe: 'pino log level; logs go to stderr',
+      choices: [...LOG_LEVELS],
+      // Not a yargs default: a bad PAPYRA_LOG_LEVEL is a configuration error (78), not a usage error.
+      defaultDescription: `${DEFAULT_LOG_LEVEL}, or PAPYRA_LOG_LEVEL`,
+      describe: 'pino log level; logs go to stderr (JSON lines, readable lines on a terminal). warn shows what the backends report',
       group: 'Output:',
     })
     .command('persistence', 'Scan, recover, compact, inspect and check a store', (y) =>
@@ -197,8 +197,11 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
   try {
     await cli.parseAsync();
   } catch (error) {
-    const json = argv.includes('--json');
-    return reportError(error, io, createLogger('warn', io), json);
+    // A usage error may quote the command line (`Unknown argument: postgres://u:pw@h`).
+    const redact = makeRedactor();
+    for (const text of [...argv, io.env['PAPYRA_REDIS_URL'], io.env['PAPYRA_DATABASE_URL']]) redact.addUrl(text?.replace(/^--[\w-]+=/, ''));
+    const safeIo = redactedIo(io, redact);
+    return reportError(error, safeIo, createLogger(DEFAULT_LOG_LEVEL, safeIo), argv.includes('--json'));
   }
   return exitCode;
 }
@@ -213,8 +216,10 @@ function storeOptions() {
     'max-files': { type: 'string', describe: 'Rotating: files in the set', group: store },
     'redis-url': { type: 'string', describe: 'Redis URL (default redis://127.0.0.1:6379)', group: store },
     prefix: { type: 'string', describe: 'Redis key prefix (default papyra)', group: store },
-    'system-id': { type: 'string', describe: 'Redis: the system whose streams to read (default local)', group: store },
+    'system-id': { type: 'string', describe: 'Redis: the system whose streams to read (default local); PostgreSQL: only this system in lists and compaction', group: store },
     'database-url': { type: 'string', describe: 'PostgreSQL connection string', group: store },
+    schema: { type: 'string', describe: 'PostgreSQL schema (default: the search_path, normally public)', group: store },
+    table: { type: 'string', describe: 'PostgreSQL table (default papyra_records)', group: store },
     config: { type: 'string', describe: 'JSON options file, or an ES module whose default export is a backend or options', group: store },
     'max-records': { type: 'string', describe: 'Keep the newest N records per kind', group: retention },
     'max-age': { type: 'string', describe: 'Keep records younger than this (7d, 12h, or ms)', group: retention },

@@ -6,15 +6,21 @@ export interface ProgressReporter {
   onProgress: ((progress: Progress) => void) | undefined;
   /** Clears the progress line. */
   done(): void;
+  /** Writes other text to stderr (logs, hints), first clearing the progress line so they never share a line. */
+  write(text: string): void;
 }
 
 const EVERY_MS = 100;
 
 /** A one-line progress display on stderr, redrawn at most every 100 ms, only on a terminal. */
 export function progressReporter(write: (text: string) => void, isTTY: boolean, now: () => number = Date.now): ProgressReporter {
-  if (!isTTY) return { onProgress: undefined, done: () => {} };
+  if (!isTTY) return { onProgress: undefined, done: () => {}, write };
   let last = -Infinity;
   let drawn = false;
+  const clear = () => {
+    if (drawn) write('\r\x1b[K');
+    drawn = false;
+  };
   return {
     onProgress: (p) => {
       const t = now();
@@ -23,8 +29,10 @@ export function progressReporter(write: (text: string) => void, isTTY: boolean, 
       drawn = true;
       write(`\r\x1b[K${progressLine(p)}`);
     },
-    done: () => {
-      if (drawn) write('\r\x1b[K');
+    done: clear,
+    write: (text) => {
+      clear();
+      write(text);
     },
   };
 }

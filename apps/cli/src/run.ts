@@ -1,9 +1,9 @@
-import { pino } from 'pino';
 import { PapyraError, type Logger, type PersistenceBackend } from '@papyra/persistence-contract';
 import { openStore } from './backends.js';
 import { loadConfig } from './config-file.js';
-import { ExitCode, errorCode, exitCodeFor } from './errors.js';
+import { ExitCode, configError, errorCode, exitCodeFor } from './errors.js';
 import { makeRedactor, redactedIo, type Io } from './io.js';
+import { LOG_LEVELS, chooseLogLevel, createLogger } from './logger.js';
 import { progressReporter, type ProgressReporter } from './progress.js';
 import { envLayer, flagLayer, resolveStore, type Layer, type StoreSpec } from './settings.js';
 
@@ -49,16 +49,19 @@ export async function runCommand<A extends GlobalArgs>(args: A, rawIo: Io, comma
   for (const url of [args['redisUrl'], args['databaseUrl'], rawIo.env['PAPYRA_REDIS_URL'], rawIo.env['PAPYRA_DATABASE_URL']]) {
     if (typeof url === 'string') redact.addUrl(url);
   }
-  const io = redactedIo(rawIo, redact);
-  const logger = createLogger(args.logLevel ?? 'warn', io);
+  const redacted = redactedIo(rawIo, redact);
+  const progress = progressReporter(redacted.stderr, redacted.stderrIsTTY, redacted.now);
+  const io: Io = { ...redacted, stderr: progress.write };
+  const logLevel = chooseLogLevel(args.logLevel, rawIo.env);
+  const logger = createLogger(logLevel.level, io);
   const json = args.json === true;
   let backend: PersistenceBackend | undefined;
   let exitCode: number;
   try {
+    if (!logLevel.valid) throw configError(`PAPYRA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}.`);
     command.validate?.(args, io);
     const selected = await selectStore(args, io, redact.addUrl, logger);
     backend = selected.backend;
-    const progress = progressReporter(io.stderr, io.stderrIsTTY, io.now);
     let result: CommandResult;
     try {
       result = await command.run({ backend, logger, store: selected.label, storeArgs: selected.args, progress, now: io.now }, args);
@@ -147,8 +150,10 @@ export function describe(spec: StoreSpec): string {
       return `rotating ${spec.path} (max ${spec.maxBytes} bytes × ${spec.maxFiles} files)`;
     case 'redis':
       return `redis ${spec.url} (prefix ${spec.prefix ?? 'papyra'}, system ${spec.systemId ?? 'local'})`;
-    case 'postgres':
-      return `postgres ${spec.connectionString}`;
+    case 'postgres': {
+      const where = [spec.schema && `schema ${spec.schema}`, `table ${spec.table ?? 'papyra_records'}`, spec.systemId && `system ${spec.systemId}`].filter(Boolean);
+      return `postgres ${spec.connectionString} (${where.join(', ')})`;
+    }
   }
 }
 
@@ -166,9 +171,4 @@ function storeArgs(spec: StoreSpec): string {
 
 function quote(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The CLI's logger: pino, JSON lines on stderr, passwords removed. */
-export function createLogger(level: string, io: Io): Logger {
-  return pino({ level, base: { name: 'papyra' } }, { write: (line: string) => io.stderr(line) }) as unknown as Logger;
 }

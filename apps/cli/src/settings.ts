@@ -16,12 +16,14 @@ export interface StoreOptions {
   prefix?: string;
   systemId?: string;
   databaseUrl?: string;
+  schema?: string;
+  table?: string;
   maxRecords?: number;
   maxAgeMs?: number;
   maxTotalBytes?: number;
 }
 type Key = keyof StoreOptions;
-const KEYS: readonly Key[] = ['backend', 'path', 'maxBytes', 'maxFiles', 'redisUrl', 'prefix', 'systemId', 'databaseUrl', 'maxRecords', 'maxAgeMs', 'maxTotalBytes'];
+const KEYS: readonly Key[] = ['backend', 'path', 'maxBytes', 'maxFiles', 'redisUrl', 'prefix', 'systemId', 'databaseUrl', 'schema', 'table', 'maxRecords', 'maxAgeMs', 'maxTotalBytes'];
 
 export type Source = 'flag' | 'env' | 'config';
 
@@ -41,7 +43,7 @@ export type StoreSpec =
   | { backend: 'ndjson'; path: string; retention: RetentionPolicy }
   | { backend: 'rotating'; path: string; maxBytes: number; maxFiles: number; retention: RetentionPolicy }
   | { backend: 'redis'; url: string; prefix?: string; systemId?: string; retention: RetentionPolicy }
-  | { backend: 'postgres'; connectionString: string; retention: RetentionPolicy };
+  | { backend: 'postgres'; connectionString: string; schema?: string; table?: string; systemId?: string; retention: RetentionPolicy };
 
 export const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 export const envName = (key: string): string => `PAPYRA_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
@@ -144,7 +146,17 @@ export function resolveStore(layers: readonly Layer[]): StoreSpec {
     case 'postgres': {
       const url = checkUrl(pick('databaseUrl'), 'databaseUrl');
       if (url === undefined) throw usageError('The postgres backend needs --database-url (or PAPYRA_DATABASE_URL).');
-      return { backend, connectionString: url, retention };
+      const schema = pick('schema')?.value;
+      const table = pick('table')?.value;
+      const systemId = pick('systemId')?.value;
+      return {
+        backend,
+        connectionString: url,
+        ...(schema !== undefined && { schema }),
+        ...(table !== undefined && { table }),
+        ...(systemId !== undefined && { systemId }),
+        retention,
+      };
     }
   }
 }

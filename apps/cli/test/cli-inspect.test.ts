@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { MIN, T0, papyra, parseJson, tempDir, writeStore } from './helpers.js';
+import { MIN, T0, papyra, papyraInProcess, parseJson, tempDir, writeStore } from './helpers.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -156,7 +156,7 @@ describe('--json', () => {
     ['metrics', 'persistence'],
     ['metrics', 'reset'],
   ])('%s %s prints exactly one JSON document with camelCase keys', async (...args) => {
-    const r = await run(...args, '--json');
+    const r = await papyraInProcess([...args, '--path', STORE, '--json'], { cwd: dir });
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(typeof doc).toBe('object');
@@ -217,7 +217,7 @@ describe('usage errors exit 64', () => {
     [['persistence', 'scan', '--path', 'x.ndjson', '--redis-url', 'redis://h']],
     [['persistence', 'scan', '--backend', 'sqlite']],
   ])('papyra %j', async (args) => {
-    const r = await papyra(args, { cwd: dir });
+    const r = await papyraInProcess(args, { cwd: dir });
     expect(r.code).toBe(64);
     expect(r.stderr).toMatch(/^papyra: /m);
     expect(r.stdout).toBe('');

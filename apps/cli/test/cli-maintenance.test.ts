@@ -92,7 +92,7 @@ describe('persistence recover', () => {
   it('exits 2 when anomalies remain after recovery', async () => {
     const run = await papyra(['persistence', 'recover', '--mode', 'repair', '--config', STUBBORN_STORE], { cwd: dir });
     expect(run.code).toBe(2);
-    expect(run.stdout).toContain('1 anomaly remain');
+    expect(run.stdout).toContain('1 anomaly remains.');
   });
 });
 

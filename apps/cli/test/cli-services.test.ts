@@ -1,9 +1,7 @@
-import { createConnection } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { papyra, parseJson, tempDir } from './helpers.js';
+import { DATABASE_URL, papyra, parseJson, requireService, tempDir } from './helpers.js';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECRET = 'Sup3r-S3cret-pw';
 
 let dir: string;
@@ -12,25 +10,6 @@ beforeAll(() => {
   ({ dir, cleanup } = tempDir());
 });
 afterAll(() => cleanup());
-
-function reachable(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: hostname, port: Number(port) }, () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
-}
-
-/** Unreachable services fail the test under CI and are skipped loudly otherwise. */
-async function requireService(url: string, name: string): Promise<boolean> {
-  if (await reachable(url)) return true;
-  if (process.env['CI'] === 'true') throw new Error(`${name} at ${new URL(url).host} is unreachable (CI=true)`);
-  console.warn(`\n*** SKIPPED: ${name} at ${new URL(url).host} is unreachable; start it to run this test. ***\n`);
-  return false;
-}
 
 const withPassword = (url: string) => {
   const u = new URL(url);

@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { NdjsonBackend } from '@papyra/backend-ndjson';
 import { createAudit, createDeadLetter, createEvent } from '@papyra/persistence-contract';
+import { main } from '../src/cli.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const CLI_DIR = resolve(here, '..');
@@ -35,6 +38,24 @@ export function papyra(args: string[], options: { cwd: string; env?: Record<stri
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
   });
+}
+
+/**
+ * Runs the CLI's `main` in this process, stderr not a terminal: the same code the binary runs, without
+ * the cost of a subprocess. Keep subprocess tests for what a user sees end to end.
+ */
+export async function papyraInProcess(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    stderrIsTTY: false,
+    env: options.env ?? {},
+    cwd: options.cwd,
+    now: () => Date.now(),
+  });
+  return { code, stdout, stderr };
 }
 
 /** `--json` output must be exactly one JSON document. */
@@ -78,4 +99,42 @@ export async function writeStore(path: string, now = Date.now()): Promise<void> 
     createAudit({ systemId: 'local', timestamp: now - 4 * MIN, totalActors: 2, aliveActors: 1, stoppingActors: 0, restartingActors: 0, registrySize: 1, registryOrphans: [], registryDead: ['local:2'], deadLettersCount: 3 }),
   );
   await backend.close();
+}
+
+/** Whether a TCP server answers at the URL's host and port. */
+export function reachable(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolvePromise) => {
+    const socket = createConnection({ host: hostname, port: Number(port) }, () => {
+      socket.end();
+      resolvePromise(true);
+    });
+    socket.on('error', () => resolvePromise(false));
+  });
+}
+
+/** Unreachable services fail the test under CI and are skipped loudly otherwise. */
+export async function requireService(url: string, name: string): Promise<boolean> {
+  if (await reachable(url)) return true;
+  if (process.env['CI'] === 'true') throw new Error(`${name} at ${new URL(url).host} is unreachable (CI=true)`);
+  console.warn(`\n*** SKIPPED: ${name} at ${new URL(url).host} is unreachable; start it to run this test. ***\n`);
+  return false;
+}
+
+export const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Runs SQL statements on one connection and returns the rows of the last. */
+export async function sql(url: string, ...statements: (string | [string, unknown[]])[]): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    let rows: Record<string, unknown>[] = [];
+    for (const statement of statements) {
+      const [text, params] = typeof statement === 'string' ? [statement, []] : statement;
+      rows = (await client.query(text, params)).rows;
+    }
+    return rows;
+  } finally {
+    await client.end();
+  }
 }

@@ -27,6 +27,17 @@ describe('resolveStore', () => {
     expect(resolveStore([flags({ databaseUrl: 'postgres://u@h/db' })])).toEqual({ backend: 'postgres', connectionString: 'postgres://u@h/db', retention: {} });
   });
 
+  it('passes PostgreSQL schema, table and system id from flags or PAPYRA_SCHEMA / PAPYRA_TABLE / PAPYRA_SYSTEM_ID', () => {
+    expect(resolveStore([flags({ databaseUrl: 'postgres://u@h/db', table: 't' }), env({ PAPYRA_SCHEMA: 'ops', PAPYRA_TABLE: 'ignored', PAPYRA_SYSTEM_ID: 'shop' })])).toEqual({
+      backend: 'postgres',
+      connectionString: 'postgres://u@h/db',
+      schema: 'ops',
+      table: 't',
+      systemId: 'shop',
+      retention: {},
+    });
+  });
+
   it('is a usage error when nothing or two different stores are named', () => {
     expect(() => resolveStore([flags({}), env({})])).toThrow(expect.objectContaining({ code: 'PAPYRA_USAGE' }));
     expect(() => resolveStore([flags({ path: '/x', redisUrl: 'redis://h' })])).toThrow(expect.objectContaining({ code: 'PAPYRA_USAGE' }));

@@ -40,16 +40,22 @@ export const recoverCommand: Command<RecoverArgs> = {
     return {
       exitCode: clean ? ExitCode.ok : ExitCode.anomalies,
       data: { store: ctx.store, clean, ...report },
-      text: [`Recovery (${report.mode}) of ${ctx.store}: ${clean ? 'the store is clean.' : `${plural(report.postScan.anomalies.length, 'anomaly', 'anomalies')} remain.`}`, recoveryLines(report)].join('\n'),
-      ...(!clean && {
-        hint:
-          report.mode === 'ignore'
-            ? repairHint(ctx.storeArgs)
-            : `run papyra persistence scan ${ctx.storeArgs} to see what remains; recovery cannot remove it.`,
-      }),
+      text: [`Recovery (${report.mode}) of ${ctx.store}: ${clean ? 'the store is clean.' : `${remaining(report.postScan.anomalies.length)}.`}`, recoveryLines(report)].join('\n'),
+      ...(!clean && { hint: recoverHint(report, ctx) }),
     };
   },
 };
+
+const remaining = (n: number) => `${plural(n, 'anomaly', 'anomalies')} ${n === 1 ? 'remains' : 'remain'}`;
+
+function recoverHint(report: RecoveryReport, ctx: CommandContext): string {
+  if (report.mode === 'ignore') return repairHint(ctx.storeArgs);
+  // Repair never deletes a file that is not the store's own; quarantine moves it aside.
+  if (report.mode === 'repair' && ctx.backend.capabilities.quarantine && report.postScan.anomalies.every((a) => a.type === 'ORPHANED_ROTATED_FILE')) {
+    return `repair leaves files that are not part of the store where they are; move them aside with papyra persistence recover --mode quarantine --quarantine-dir DIR ${ctx.storeArgs}, or delete them yourself.`;
+  }
+  return `run papyra persistence scan ${ctx.storeArgs} to see what remains; recovery cannot remove it.`;
+}
 
 export function recoveryLines(report: RecoveryReport): string {
   const pairs: [string, string][] = [
