@@ -50,6 +50,67 @@ describe('writing', () => {
     await backend.close();
   });
 
+  for (const fsync of ['never', 'interval', 'always'] as const) {
+    it(`writes a burst of several batches in call order with exact per-kind metrics (fsync ${fsync})`, async () => {
+      const backend = await store({ fsync });
+      const records: PersistedRecord[] = [];
+      // Some batches all ASCII, some not: per-kind bytes are counted either way.
+      for (let i = 0; i < 3500; i++) {
+        const text = i >= 1200 && i < 1300 ? 'grüße ✓' : 'plain';
+        records.push(i % 5 === 0 ? audit(i) : i % 5 === 1 ? deadLetter(i) : event(i, { payload: { n: i, text } }));
+      }
+      // One synchronous loop, as a sustained producer fires them, then one wait for all.
+      await Promise.all(records.map((r) => (r.kind === 'event' ? backend.recordEvent(r) : r.kind === 'audit' ? backend.recordAudit(r) : backend.recordDeadLetter(r))));
+      const lines = (await readFile(backend.path, 'utf8')).split('\n');
+      expect(lines.pop()).toBe('');
+      expect(lines.map((l) => JSON.parse(l).id)).toEqual(records.map((r) => r.id));
+      const bytesByKind = { event: 0, audit: 0, dead_letter: 0 };
+      for (const line of lines) bytesByKind[JSON.parse(line).kind as PersistedRecord['kind']] += Buffer.byteLength(line) + 1;
+      const m = backend.metrics.snapshot();
+      expect(m.recordsWrittenByKind).toEqual({ event: 2100, audit: 700, dead_letter: 700 });
+      expect(m.bytesWrittenByKind).toEqual(bytesByKind);
+      expect(m.bytesWritten).toBe((await stat(backend.path)).size);
+      expect(m.writeLatencyMs.count).toBe(3500);
+      await backend.close();
+    });
+  }
+
+  it('seals a torn tail left by a crash before appending, so the next record is not glued onto it', async () => {
+    const backend = await store();
+    const first = event(1);
+    await backend.recordEvent(first);
+    await backend.close();
+    const torn = '{"kind":"event","id":"torn","timesta';
+    await writeFile(backend.path, torn, { flag: 'a' });
+    const tornOffset = (await stat(backend.path)).size - torn.length;
+
+    const next = new NdjsonBackend({ path: backend.path, fsync: 'always' });
+    const second = event(2);
+    await next.recordEvent(second);
+    expect((await next.listEvents()).map((e) => e.id)).toEqual([first.id, second.id]);
+    expect((await next.scan()).anomalies).toEqual([{ type: 'CORRUPTED_LINE', path: backend.path, line: 2, offset: tornOffset, detail: expect.any(String) }]);
+    const report = await next.recover({ mode: 'repair' });
+    expect(report).toMatchObject({ keptRecords: 2, droppedRecords: 1, postScan: { anomalies: [] } });
+    expect((await next.listEvents()).map((e) => e.id)).toEqual([first.id, second.id]);
+    await next.close();
+  });
+
+  it('completes a last record that lost only its newline', async () => {
+    const backend = await store();
+    const first = event(1);
+    await backend.recordEvent(first);
+    await backend.close();
+    const content = await readFile(backend.path, 'utf8');
+    await writeFile(backend.path, content.slice(0, -1));
+    const next = new NdjsonBackend({ path: backend.path });
+    expect((await next.scan()).anomalies.map((a) => a.type)).toEqual(['TRUNCATED_LINE']);
+    const second = event(2);
+    await next.recordEvent(second);
+    expect((await next.scan()).anomalies).toEqual([]);
+    expect((await next.listEvents()).map((e) => e.id)).toEqual([first.id, second.id]);
+    await next.close();
+  });
+
   it('rejects a record of the wrong kind without writing anything', async () => {
     const backend = await store();
     expect(await codeOf(() => backend.recordEvent(audit(1) as never))).toBe('PAPYRA_INVALID_RECORD');

@@ -1,4 +1,4 @@
-import { PapyraError, redactSecrets } from '@papyra/persistence-contract';
+import { PapyraError, redactError, redactSecrets } from '@papyra/persistence-contract';
 
 // Node socket errors and pg-pool messages that mean "the server is not there right now".
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
@@ -56,14 +56,4 @@ export function toPapyraError(action: string, error: unknown): PapyraError {
     cause: redactError(error),
     details: { backend: 'postgres', ...(state !== undefined && { sqlState: state }) },
   });
-}
-
-/** pg errors can quote the connection string; keep the error useful but scrubbed (for causes and logs). */
-export function redactError(error: unknown): unknown {
-  if (!(error instanceof Error)) return error;
-  const copy = new Error(redactSecrets(error.message));
-  copy.name = error.name;
-  const code = (error as { code?: unknown }).code;
-  if (code !== undefined) Object.assign(copy, { code });
-  return copy;
 }

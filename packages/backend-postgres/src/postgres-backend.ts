@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import {
-  PapyraError,
-  PersistenceMetrics,
   backendClosedError,
   encodeRecord,
   hasRetention,
   inspectLine,
   normalizeListQuery,
   normalizeRetention,
+  PapyraError,
+  PersistenceMetrics,
+  redactError,
   silentLogger,
   systemClock,
   type Anomaly,
@@ -29,7 +30,7 @@ import {
   type ScanReport,
   type WallClock,
 } from '@papyra/persistence-contract';
-import { redactError, sqlState, toPapyraError } from './errors.js';
+import { sqlState, toPapyraError } from './errors.js';
 import { migrate, type MigrationResult } from './migrate.js';
 import { inTransaction, type PostgresClient, type PostgresPool } from './pool.js';
 import { writeQuarantineFile, type QuarantinedRow } from './quarantine.js';

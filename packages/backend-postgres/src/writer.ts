@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { PapyraError, type Logger, type PersistenceMetrics, type RecordKind } from '@papyra/persistence-contract';
-import { isConnectionError, redactError, toPapyraError, unavailableError } from './errors.js';
+import { PapyraError, redactError, type Logger, type PersistenceMetrics, type RecordKind } from '@papyra/persistence-contract';
+import { isConnectionError, toPapyraError, unavailableError } from './errors.js';
 
 /** One record ready for its row. */
 export interface Row {

@@ -11,6 +11,7 @@ import {
   normalizeListQuery,
   normalizeRetention,
   redactSecrets,
+  redactError,
   retainedMask,
   silentLogger,
   systemClock,
@@ -401,7 +402,7 @@ export class RedisBackend implements PersistenceBackend {
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
     } catch (error) {
-      throw new PapyraError('PAPYRA_IO', `Cannot create the quarantine directory: ${describeError(error)}`, { cause: error, details: { quarantineDir: dir } });
+      throw new PapyraError('PAPYRA_IO', `Cannot create the quarantine directory: ${describeError(error)}`, { cause: redactError(error), details: { quarantineDir: dir } });
     }
     let dropped = 0;
     for (const { key, entry, anomaly } of flagged) {

@@ -1,4 +1,4 @@
-import { PapyraError, redactSecrets } from '@papyra/persistence-contract';
+import { PapyraError, redactError, redactSecrets } from '@papyra/persistence-contract';
 
 /** The message of any error, with URL passwords removed: safe for logs and error messages. */
 export function describeError(error: unknown): string {
@@ -13,9 +13,9 @@ export function isReplyError(error: unknown): boolean {
 /** Redis could not be reached (or did not answer) in time. The CLI maps this code to exit 69. */
 export function unavailableError(what: string, cause?: unknown, details: Record<string, unknown> = {}): PapyraError {
   const reason = cause === undefined ? '' : `: ${describeError(cause)}`;
-  // The cause keeps ioredis's error (it never holds the password) for debugging, redacted message first.
+  // ioredis errors carry the command they failed on (AUTH with the password): keep a redacted copy.
   return new PapyraError('PAPYRA_BACKEND_UNAVAILABLE', `Redis is unavailable (${what})${reason}`, {
-    ...(cause !== undefined && { cause }),
+    ...(cause !== undefined && { cause: redactError(cause) }),
     details,
   });
 }
@@ -24,7 +24,7 @@ export function unavailableError(what: string, cause?: unknown, details: Record<
 export function commandError(what: string, error: unknown): PapyraError {
   if (PapyraError.isInstance(error)) return error;
   if (isReplyError(error)) {
-    return new PapyraError('PAPYRA_IO', `Redis refused ${what}: ${describeError(error)}`, { cause: error });
+    return new PapyraError('PAPYRA_IO', `Redis refused ${what}: ${describeError(error)}`, { cause: redactError(error) });
   }
   return unavailableError(what, error);
 }

@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { encodeRecord } from '@papyra/persistence-contract';
@@ -105,6 +105,26 @@ describe('rotation', () => {
     expect(await backend.listEvents()).toEqual(written);
     await backend.close();
   }, 60_000);
+
+  it('a torn active file left by a crash is sealed before the next append, so repair keeps every record', async () => {
+    const dir = await dirs.make();
+    const path = join(dir, 'store.ndjson');
+    const first = event(1);
+    const crashed = new RotatingBackend({ path, maxBytes: 4096, maxFiles: 3, fsync: 'always' });
+    await crashed.recordEvent(first);
+    await crashed.close();
+    await appendFile(path, '{"kind":"event","id":"torn","times');
+
+    const backend = new RotatingBackend({ path, maxBytes: 4096, maxFiles: 3, fsync: 'always' });
+    const second = event(2);
+    await backend.recordEvent(second);
+    expect((await backend.listEvents()).map((e) => e.id)).toEqual([first.id, second.id]);
+    expect((await backend.scan()).anomalies.map((a) => [a.type, a.path, a.line])).toEqual([['CORRUPTED_LINE', path, 2]]);
+    const report = await backend.recover({ mode: 'repair' });
+    expect(report).toMatchObject({ keptRecords: 2, droppedRecords: 1, postScan: { anomalies: [] } });
+    expect((await backend.listEvents()).map((e) => e.id)).toEqual([first.id, second.id]);
+    await backend.close();
+  });
 
   it('with maxFiles 1 the full active file is deleted and counted as dropped', async () => {
     const dir = await dirs.make();

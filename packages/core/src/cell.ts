@@ -19,6 +19,7 @@ export interface CellSettings {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+const ignore = (): void => {};
 /** Turns one drain may run before it lets other cells, timers and I/O in. */
 const TURNS_PER_SLICE = 256;
 
@@ -75,6 +76,15 @@ class Escalation {
   constructor(readonly error: unknown) {}
 }
 
+/**
+ * A `tell` result that only an awaiting caller sees fail: fire-and-forget is a normal way to tell,
+ * and must not raise unhandled rejections (the failure is already a dead letter).
+ */
+function quiet(promise: Promise<void>): Promise<void> {
+  promise.catch(ignore);
+  return promise;
+}
+
 type SystemMessage = Terminated | ChildFailureRequest | Escalation;
 /** undefined: a turn finished synchronously; null: nothing to do; a promise: a turn in progress. */
 type Step = Promise<unknown> | undefined | null;
@@ -104,7 +114,10 @@ export class Cell {
   #finishing = false;
   #ended = false;
   #restartTimes: number[] = [];
+  /** The ask of the turn in progress (or of the restart it caused): failed if the actor ends first. */
   #current: Ask | null = null;
+  /** Ends a restart backoff early: a stop must not wait for it. */
+  #wakeBackoff: (() => void) | null = null;
   #terminated: { promise: Promise<void>; resolve: () => void } | null = null;
 
   constructor(
@@ -144,7 +157,7 @@ export class Cell {
   tell(message: unknown): Promise<void> {
     if (!this.accepting) {
       this.rt.deadLetter(this.address, message, false, 'actor stopped');
-      return Promise.reject(actorStoppedError(this.address));
+      return quiet(Promise.reject(actorStoppedError(this.address)));
     }
     if (this.#queue.length < this.settings.capacity && (this.#waiters === null || this.#waiters.length === 0)) {
       this.#queue.push(message);
@@ -171,7 +184,7 @@ export class Cell {
       this.#queue.push(ask);
       if (!this.#active) this.#wake();
     } else {
-      this.#overflow(message, ask).catch(() => {});
+      this.#overflow(message, ask).catch(ignore);
     }
     return ask.promise;
   }
@@ -184,7 +197,7 @@ export class Cell {
           (this.#waiters ??= new Deque()).push(ask);
           return RESOLVED;
         }
-        return new Promise((resolve, reject) => (this.#waiters ??= new Deque()).push(new TellWaiter(message, resolve, reject)));
+        return quiet(new Promise((resolve, reject) => (this.#waiters ??= new Deque()).push(new TellWaiter(message, resolve, reject))));
       case 'drop_oldest': {
         const oldest = this.#queue.shift();
         this.#dropped(oldest, mailboxFullError(this.address, capacity, overflow), 'mailbox full (drop_oldest)');
@@ -198,7 +211,7 @@ export class Cell {
       case 'fail': {
         const error = mailboxFullError(this.address, capacity, overflow);
         this.#dropped(ask ?? message, error, 'mailbox full (fail)');
-        return Promise.reject(error);
+        return quiet(Promise.reject(error));
       }
     }
   }
@@ -398,6 +411,8 @@ export class Cell {
   #apply(decision: SupervisorDecision, error: unknown, ask: Ask | null): Step {
     switch (decision) {
       case 'resume':
+        // Nothing to resume when building the instance failed: restart (within the limits) instead.
+        if (this.instance === null) return this.#restart(error, ask);
         ask?.fail(error);
         return undefined;
       case 'restart':
@@ -435,14 +450,16 @@ export class Cell {
     recent.push(now);
     const delay = backoff ? Math.min(backoff.maxMs, backoff.minMs * (backoff.factor ?? 2) ** (recent.length - 1)) : 0;
     this.restarting = true;
+    if (ask !== null) this.#current = ask;
     return this.#replaceInstance(delay).finally(() => {
       this.restarting = false;
+      if (ask !== null && this.#current === ask) this.#current = null;
       ask?.fail(error);
     });
   }
 
   async #replaceInstance(delayMs: number): Promise<void> {
-    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (delayMs > 0 && this.accepting) await this.#backoff(delayMs);
     if (this.#ended) return;
     const old = this.instance;
     this.instance = null;
@@ -456,6 +473,19 @@ export class Cell {
       return;
     }
     this.rt.restarted(this);
+  }
+
+  /** Waits `ms`, or less if the actor is asked to stop or ends meanwhile. */
+  #backoff(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.#wakeBackoff = null;
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#wakeBackoff = wake;
+    });
   }
 
   #stopAfterFailure(reason: string): void {
@@ -474,6 +504,7 @@ export class Cell {
     this.state = 'stopping';
     this.stopReason = reason;
     this.#rejectWaiters();
+    this.#wakeBackoff?.();
     if (!this.#active) this.#wake();
   }
 
@@ -522,6 +553,7 @@ export class Cell {
     this.#ended = true;
     this.#finishing = true;
     this.state = 'stopped';
+    this.#wakeBackoff?.();
     // Errors only when someone will see them: capturing a stack per stopped actor is costly.
     if (this.#queue.length > 0) {
       const error = actorStoppedError(this.address);

@@ -41,7 +41,8 @@ export class ActorRef<Msg = unknown, Reply = unknown> {
 
   /**
    * Resolves when the message is in the mailbox (or was dropped by a `drop_*` policy). Rejects with
-   * `PAPYRA_ACTOR_STOPPED` or, under overflow 'fail', `PAPYRA_MAILBOX_FULL`.
+   * `PAPYRA_ACTOR_STOPPED` or, under overflow 'fail', `PAPYRA_MAILBOX_FULL` (the message is then a
+   * dead letter). Fire-and-forget is fine: only a caller that awaits the promise sees the rejection.
    */
   tell(message: Msg): Promise<void> {
     return this.#cell.tell(message);

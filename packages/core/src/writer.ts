@@ -105,7 +105,8 @@ export class PersistenceWriter {
     const writes = batch.map((record) => this.#write(record));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.#settings.writeTimeoutMs);
+      // Unref'd: a watchdog on a hung write must not keep the process alive after close().
+      timer = setTimeout(() => resolve('timeout'), this.#settings.writeTimeoutMs).unref();
     });
     const outcome = await Promise.race([Promise.all(writes.map((w) => w.done)).then(() => 'done' as const), timedOut]);
     clearTimeout(timer);

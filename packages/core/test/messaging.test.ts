@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Actor, ActorSystem } from '../src/index.js';
-import { deferred, rejection } from './helpers.js';
+import { deferred, rejection, until } from './helpers.js';
 
 class Recorder extends Actor<number, number[]> {
   seen: number[] = [];
@@ -184,5 +184,43 @@ describe('messaging', () => {
     expect(() => system.spawn(Echo, { mailbox: { overflow: 'explode' as never } })).toThrow(expect.objectContaining({ code: 'PAPYRA_INVALID_ARGUMENT' }));
     expect(() => system.spawn(Echo, { name: '' })).toThrow(expect.objectContaining({ code: 'PAPYRA_INVALID_ARGUMENT' }));
     expect(() => new ActorSystem({ systemId: 'a:b' })).toThrow(expect.objectContaining({ code: 'PAPYRA_INVALID_CONFIG' }));
+  });
+
+  it('a fire-and-forget tell that fails raises no unhandled rejection; an awaiting caller still sees the error', async () => {
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', listener);
+    try {
+      await using system = new ActorSystem({ defaults: { askTimeoutMs: 1_000 } });
+      await system.start();
+      const gate = deferred();
+      class Blocked extends Actor<string, void> {
+        async receive(): Promise<void> {
+          await gate.promise;
+        }
+      }
+      const full = system.spawn(Blocked, { mailbox: { capacity: 1, overflow: 'fail' } });
+      const waiting = system.spawn(Blocked, { mailbox: { capacity: 1, overflow: 'backpressure' } });
+      await full.tell('taken');
+      await waiting.tell('taken');
+      await until(() => system.metrics.snapshot().mailboxDepth === 0);
+      await full.tell('queued');
+      await waiting.tell('queued');
+      void full.tell('overflows'); // PAPYRA_MAILBOX_FULL
+      void waiting.tell('waits for room'); // PAPYRA_ACTOR_STOPPED when the stop begins
+      await system.stop(waiting);
+      const stopped = system.spawn(Echo);
+      await system.stop(stopped);
+      await stopped.terminated;
+      void stopped.tell('to a stopped actor'); // PAPYRA_ACTOR_STOPPED
+      expect((await rejection(full.tell('awaited'))).code).toBe('PAPYRA_MAILBOX_FULL');
+      expect((await rejection(stopped.tell('awaited'))).code).toBe('PAPYRA_ACTOR_STOPPED');
+      gate.resolve();
+      await new Promise((r) => setTimeout(r, 20)); // unhandledRejection fires after the microtask queue drains
+      expect(system.metrics.snapshot().deadLetters).toBe(5);
+    } finally {
+      process.off('unhandledRejection', listener);
+    }
+    expect(unhandled).toEqual([]);
   });
 });

@@ -187,6 +187,28 @@ describe('persistence of lifecycle facts', () => {
   });
 });
 
+describe('the startup check in progress', () => {
+  it('no actor can be spawned while it runs; close() waits for it and then closes', async () => {
+    const scanning = deferred();
+    class SlowScan extends RecordingBackend {
+      override async scan() {
+        await scanning.promise;
+        return super.scan();
+      }
+    }
+    const system = new ActorSystem({ persistence: new SlowScan(), startup: { mode: 'scan_only' } });
+    const started = system.start();
+    expect(system.state).toBe('starting');
+    expect(() => system.spawn(Counter)).toThrow(expect.objectContaining({ code: 'PAPYRA_SYSTEM_NOT_RUNNING' }));
+    const closed = system.close();
+    scanning.resolve();
+    await expect(started).resolves.toMatchObject({ mode: 'scan_only' });
+    await closed;
+    expect(system.state).toBe('closed');
+    expect(() => system.spawn(Counter)).toThrow(expect.objectContaining({ code: 'PAPYRA_SYSTEM_NOT_RUNNING' }));
+  });
+});
+
 describe('a misbehaving backend never stops or blocks actors', () => {
   async function flood(system: ActorSystem): Promise<number> {
     const ref = system.spawn(Counter, { name: 'flood' });

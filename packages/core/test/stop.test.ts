@@ -177,4 +177,46 @@ describe('stopping', () => {
     expect(ref.alive).toBe(false);
     expect((await rejection(queued)).code).toBe('PAPYRA_ACTOR_STOPPED');
   });
+
+  it('a stop during a restart backoff cuts the backoff short: the restart happens, queued messages are processed', async () => {
+    const events: string[] = [];
+    await using system = new ActorSystem({ hooks: { onEvent: (e) => void events.push(e.eventType) } });
+    await system.start();
+    class Counter extends Actor<'crash' | 'get', number> {
+      count = 0;
+      receive(message: 'crash' | 'get'): number {
+        if (message === 'crash') throw new Error('boom');
+        return this.count;
+      }
+    }
+    const ref = system.spawn(Counter, { name: 'c', supervision: { backoff: { minMs: 600_000, maxMs: 600_000 } } });
+    const crash = rejection(ref.ask('crash', { timeoutMs: 600_000 }));
+    const queued = ref.ask('get', { timeoutMs: 600_000 });
+    await until(() => system.metrics.snapshot().actorsRestarting === 1);
+    await system.stop(ref);
+    await ref.terminated; // without the cut this waits ten minutes
+    expect((await crash).message).toBe('boom');
+    await expect(queued).resolves.toBe(0);
+    expect(events).toEqual(['ActorStarted', 'ActorCrashed', 'ActorRestarted', 'ActorStopped']);
+  });
+
+  it('close() forcing an actor whose restart never completes rejects the ask that crashed it', async () => {
+    const system = new ActorSystem({ defaults: { closeTimeoutMs: 50, askTimeoutMs: 600_000 } });
+    await system.start();
+    let built = 0;
+    class Phoenix extends Actor<string, string> {
+      override onStart(): Promise<void> | void {
+        if (++built === 2) return new Promise(() => {}); // the restarted instance never finishes starting
+      }
+      receive(message: string): string {
+        throw new Error(message);
+      }
+    }
+    const ref = system.spawn(Phoenix, { name: 'phoenix' });
+    const crash = rejection(ref.ask('boom'));
+    await until(() => built === 2);
+    await system.close();
+    expect((await crash).code).toBe('PAPYRA_ACTOR_STOPPED');
+    expect(ref.alive).toBe(false);
+  });
 });

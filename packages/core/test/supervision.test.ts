@@ -226,4 +226,33 @@ describe('supervision', () => {
     await escalator.terminated; // unnamed parent: its own strategy is stop
     expect(events(escalator.address)).toEqual(['ActorStarted', 'ActorCrashed', 'ActorStopped']);
   });
+
+  it('resume after the actor could not even be built restarts it instead of leaving it without an instance', async () => {
+    await using system = new ActorSystem();
+    await system.start();
+    const events = eventLog(system);
+    let builds = 0;
+    class Flaky extends Actor<string, string> {
+      constructor() {
+        super();
+        if (++builds === 1) throw new Error('first build fails');
+      }
+      receive(message: string): string {
+        return `ok:${message}`;
+      }
+    }
+    class Lenient extends Actor<'spawn', ActorRef<string, string>> {
+      receive(): ActorRef<string, string> {
+        return this.context.spawnChild(Flaky);
+      }
+      override onChildFailure(): SupervisorDecision {
+        return 'resume';
+      }
+    }
+    const parent = system.spawn(Lenient);
+    const child = await parent.ask('spawn');
+    await expect(child.ask('hi')).resolves.toBe('ok:hi');
+    expect(builds).toBe(2);
+    expect(events(child.address)).toEqual(['ActorCrashed', 'ActorRestarted']);
+  });
 });

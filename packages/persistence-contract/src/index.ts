@@ -29,6 +29,6 @@ export {
 export { normalizeRetention, hasRetention, retainedMask, applyRetention, type RetentionPolicy, type RetentionItem } from './retention.js';
 export { normalizeListQuery, applyListQuery, type ListQuery } from './query.js';
 export { PersistenceMetrics, type PersistenceMetricsSnapshot, type LatencySummary, type MetricsSample, type FailedOperation } from './metrics.js';
-export { silentLogger, redactSecrets, type Logger } from './logger.js';
+export { silentLogger, redactSecrets, redactError, type Logger } from './logger.js';
 export { systemClock, type PersistenceBackend, type BackendCapabilities, type WallClock } from './backend.js';
 export { runStartupCheck, STARTUP_MODES, type StartupMode, type StartupCheckOptions, type StartupCheckResult } from './startup.js';

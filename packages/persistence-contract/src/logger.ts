@@ -33,3 +33,17 @@ const SECRET_IN_URL = /(\b[a-z][a-z0-9+.-]*:\/\/)([^:/?#@\s]*):([^@/?#\s]*)@/gi;
 export function redactSecrets(text: string): string {
   return text.replace(SECRET_IN_URL, (_m, scheme: string, user: string) => `${scheme}${user}:***@`);
 }
+
+/**
+ * A copy of an error that is safe to keep as a `cause` or to log: its name, code and redacted
+ * message only. Drivers attach the commands they sent (ioredis: `AUTH user password`) and
+ * connection strings to their errors; none of that survives.
+ */
+export function redactError(error: unknown): unknown {
+  if (!(error instanceof Error)) return typeof error === 'string' ? redactSecrets(error) : error;
+  const copy = new Error(redactSecrets(error.message));
+  copy.name = error.name;
+  const code = (error as { code?: unknown }).code;
+  if (code !== undefined) Object.assign(copy, { code });
+  return copy;
+}

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
@@ -13,6 +13,14 @@ export type FsyncMode = 'never' | 'interval' | 'always';
 
 /** Above this many characters a batch is sealed and the next records start another one. */
 const MAX_BATCH_CHARS = 8 * 1024 * 1024;
+
+/**
+ * Without `always`, a batch is also sealed at this many lines and written at once when the writer
+ * is idle: a burst then does not hold its lines until the end of the event loop turn (they die
+ * young, so far less GC work) nor build one huge string. With `always` every batch costs an fsync,
+ * so only the size bound applies.
+ */
+const EAGER_BATCH_LINES = 1000;
 
 export interface BatchCommit {
   records: number;
@@ -46,6 +54,8 @@ interface Batch {
   lines: string[];
   kinds: RecordKind[];
   chars: number;
+  /** Lines and characters per kind, so a commit of ASCII lines needs no per-line pass. */
+  byKind: Record<RecordKind, { records: number; chars: number }>;
   startedAt: number;
   promise: Promise<void>;
   resolve: () => void;
@@ -53,9 +63,10 @@ interface Batch {
 }
 
 /**
- * Appends lines with group commit: every line accepted during one turn of the event loop goes
- * out in one `write`, and all their callers share one promise. With `always` that promise
- * resolves after the batch's fdatasync, and lines arriving meanwhile form the next batch.
+ * Appends lines with group commit: the lines accepted during one turn of the event loop go out
+ * together, in one `write` per batch, and the callers of a batch share one promise. With `always`
+ * that promise resolves after the batch's fdatasync, and lines arriving meanwhile form the next
+ * batch. Otherwise a burst is cut into batches of `EAGER_BATCH_LINES`, each written as soon as it is full.
  */
 export class SegmentWriter {
   readonly path: string;
@@ -74,12 +85,14 @@ export class SegmentWriter {
   #syncing: Promise<void> | null = null;
   #idleWaiters: (() => void)[] = [];
   #timer: NodeJS.Timeout | null = null;
+  readonly #eagerLines: number;
 
   constructor(options: SegmentWriterOptions) {
     this.#options = options;
     this.path = options.path;
     this.fsync = options.fsync;
     this.#log = options.logger ?? silentLogger;
+    this.#eagerLines = options.fsync === 'always' ? Infinity : EAGER_BATCH_LINES;
     if (options.fsync === 'interval') {
       this.#timer = setInterval(() => {
         this.#syncIfDirty().catch((error: unknown) => this.#log.warn({ err: error, path: this.path }, 'periodic fsync failed'));
@@ -97,7 +110,7 @@ export class SegmentWriter {
   append(line: string, kind: RecordKind): Promise<void> {
     if (this.#closed) return Promise.reject(new PapyraError('PAPYRA_BACKEND_CLOSED', `The writer of ${this.path} is closed.`));
     let batch = this.#open;
-    if (batch === null || batch.chars > MAX_BATCH_CHARS) {
+    if (batch === null) {
       batch = newBatch();
       this.#open = batch;
       this.#queue.push(batch);
@@ -105,6 +118,13 @@ export class SegmentWriter {
     batch.lines.push(line);
     batch.kinds.push(kind);
     batch.chars += line.length;
+    const slot = batch.byKind[kind];
+    slot.records += 1;
+    slot.chars += line.length;
+    if (batch.chars > MAX_BATCH_CHARS || batch.lines.length >= this.#eagerLines) {
+      this.#open = null;
+      if (this.#canCommitNow(batch)) this.#commitNow(batch);
+    }
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => void this.#drain());
@@ -162,10 +182,7 @@ export class SegmentWriter {
           await this.#commit(batch);
           batch.resolve();
         } catch (error) {
-          const typed = fsError(error, this.path, 'append to');
-          this.#log.error({ err: typed, records: batch.lines.length }, 'append failed');
-          this.#options.onError?.(typed, batch.lines.length);
-          batch.reject(typed);
+          this.#failed(batch, error);
         }
       }
     } finally {
@@ -176,9 +193,34 @@ export class SegmentWriter {
     }
   }
 
+  /**
+   * A sealed batch can be written synchronously, inside `append`, when nothing is ahead of it and
+   * nothing can need an await: the file is open, no rewrite holds appends, no fsync per batch, no rotation.
+   */
+  #canCommitNow(batch: Batch): boolean {
+    return this.#queue[0] === batch && !this.#draining && this.#exclusive === 0 && this.#fd !== null && this.fsync !== 'always' && !this.#options.rotation;
+  }
+
+  #commitNow(batch: Batch): void {
+    this.#queue.shift();
+    try {
+      this.#reportCommit(batch, this.#writeOut(joinLines(batch.lines, 0)));
+      batch.resolve();
+    } catch (error) {
+      this.#failed(batch, error);
+    }
+  }
+
+  #failed(batch: Batch, error: unknown): void {
+    const typed = fsError(error, this.path, 'append to');
+    this.#log.error({ err: typed, records: batch.lines.length }, 'append failed');
+    this.#options.onError?.(typed, batch.lines.length);
+    batch.reject(typed);
+  }
+
   async #commit(batch: Batch): Promise<void> {
     if (this.#fd === null) this.#openFile();
-    const { lines, kinds } = batch;
+    const { lines } = batch;
     const rotation = this.#options.rotation;
     let from = 0;
     let total = 0;
@@ -188,7 +230,7 @@ export class SegmentWriter {
       for (let i = 0; i < lines.length; i++) {
         const bytes = Buffer.byteLength(lines[i]!) + 1;
         if (this.#size + pending > 0 && rotation.shouldRotate(this.#size + pending, bytes)) {
-          if (i > from) total += this.#writeOut(Buffer.from(lines.slice(from, i).join('\n') + '\n'));
+          if (i > from) total += this.#writeOut(joinLines(lines.slice(from, i), 0));
           await this.#closeFile();
           rotation.rotate();
           this.#openFile();
@@ -198,28 +240,36 @@ export class SegmentWriter {
         pending += bytes;
       }
     }
-    total += this.#writeOut(Buffer.from((from === 0 ? lines : lines.slice(from)).join('\n') + '\n'));
+    total += this.#writeOut(joinLines(lines, from));
     if (this.fsync === 'always') await this.#syncIfDirty();
-
-    // Every line is ASCII when bytes equal characters (the usual case): no per-line byte count.
-    const ascii = total === batch.chars + lines.length;
-    const byKind = { event: { records: 0, bytes: 0 }, audit: { records: 0, bytes: 0 }, dead_letter: { records: 0, bytes: 0 } };
-    for (let i = 0; i < lines.length; i++) {
-      const size = ascii ? lines[i]!.length + 1 : Buffer.byteLength(lines[i]!) + 1;
-      const slot = byKind[kinds[i]!];
-      slot.records += 1;
-      slot.bytes += size;
-    }
-    this.#options.onCommit?.({ records: lines.length, bytes: total, latencyMs: performance.now() - batch.startedAt, byKind });
+    this.#reportCommit(batch, total);
   }
 
-  /** Writes all of `data` at the end of the file; returns its length. */
-  #writeOut(data: Buffer): number {
+  #reportCommit(batch: Batch, total: number): void {
+    const onCommit = this.#options.onCommit;
+    if (!onCommit) return;
+    const { lines, kinds } = batch;
+    // Bytes equal characters when every line is ASCII (the usual case); otherwise count per line.
+    const ascii = total === batch.chars + lines.length;
+    const slot = (kind: RecordKind) => ({ records: batch.byKind[kind].records, bytes: ascii ? batch.byKind[kind].chars + batch.byKind[kind].records : 0 });
+    const byKind = { event: slot('event'), audit: slot('audit'), dead_letter: slot('dead_letter') };
+    if (!ascii) for (let i = 0; i < lines.length; i++) byKind[kinds[i]!].bytes += Buffer.byteLength(lines[i]!) + 1;
+    onCommit({ records: lines.length, bytes: total, latencyMs: performance.now() - batch.startedAt, byKind });
+  }
+
+  /** Writes all of `text` at the end of the file; returns its length in bytes. */
+  #writeOut(text: string): number {
     const fd = this.#fd!;
     const before = this.#size;
+    const length = Buffer.byteLength(text);
     let done = 0;
     try {
-      while (done < data.length) done += writeSync(fd, data, done, data.length - done);
+      // A string goes out without an intermediate Buffer; only a short write needs the bytes.
+      done = writeSync(fd, text);
+      if (done < length) {
+        const data = Buffer.from(text);
+        while (done < length) done += writeSync(fd, data, done, length - done);
+      }
     } catch (error) {
       // Cut a partial write off, so the next batch does not glue onto half a line.
       if (done > 0) {
@@ -248,20 +298,40 @@ export class SegmentWriter {
     this.#options.beforeOpen?.();
     try {
       created = !existsSync(this.path);
-      fd = openSync(this.path, 'a', FILE_MODE);
+      // Readable too, to look at the last byte.
+      fd = openSync(this.path, 'a+', FILE_MODE);
     } catch (error) {
       throw fsError(error, this.path, 'open for append');
     }
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) {
+    try {
+      const stat = fstatSync(fd);
+      if (!stat.isFile()) throw notAFileError(this.path);
+      this.#fd = fd;
+      this.#size = stat.size;
+      this.#sealTornTail();
+    } catch (error) {
+      this.#fd = null;
       closeSync(fd);
-      throw notAFileError(this.path);
+      throw fsError(error, this.path, 'open for append');
     }
     // A new file's directory entry must be durable too.
     if (created && this.fsync !== 'never') fsyncDirSync(dirname(this.path));
-    this.#fd = fd;
-    this.#size = stat.size;
-    this.#log.debug({ path: this.path, size: stat.size, created }, 'opened for append');
+    this.#log.debug({ path: this.path, size: this.#size, created }, 'opened for append');
+  }
+
+  /**
+   * A file left with a torn last line (a crash mid-write) gets a `\n` before our first line, or
+   * that line would be glued onto the fragment and a repair would drop both. The fragment becomes
+   * an ordinary damaged line that scan reports and repair removes.
+   */
+  #sealTornTail(): void {
+    const end = this.#size;
+    if (end === 0) return;
+    const last = Buffer.alloc(1);
+    readSync(this.#fd!, last, 0, 1, end - 1);
+    if (last[0] === 0x0a) return;
+    this.#writeOut('\n');
+    this.#log.warn({ path: this.path, bytes: end }, 'sealed a torn last line left by an earlier writer; scan reports it and repair removes it');
   }
 
   async #closeFile(): Promise<void> {
@@ -308,5 +378,11 @@ function newBatch(): Batch {
   // A caller that does not await must not crash the process with an unhandled rejection here;
   // the error still reaches every caller that awaits the promise.
   promise.catch(() => {});
-  return { lines: [], kinds: [], chars: 0, startedAt: performance.now(), promise, resolve, reject };
+  const byKind = { event: { records: 0, chars: 0 }, audit: { records: 0, chars: 0 }, dead_letter: { records: 0, chars: 0 } };
+  return { lines: [], kinds: [], chars: 0, byKind, startedAt: performance.now(), promise, resolve, reject };
+}
+
+/** `lines[from..]` as one NDJSON chunk. */
+function joinLines(lines: readonly string[], from: number): string {
+  return (from === 0 ? lines : lines.slice(from)).join('\n') + '\n';
 }
