@@ -2,7 +2,7 @@ import { renameSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { SegmentWriter, forEachLine, forEachLineBackward, quarantineCopy, rewriteExcluding, scanSegment } from '../src/segments/index.js';
+import { SegmentWriter, forEachLine, forEachLineBackward, parseTempName, quarantineCopy, rewriteExcluding, scanSegment } from '../src/segments/index.js';
 import { tempDirs } from './helpers.js';
 
 const dirs = tempDirs();
@@ -88,6 +88,20 @@ describe('quarantineCopy', () => {
       expect(copy).toMatch(/\/weird_name_rm_-rf\.\d{8}T\d{9}Z-[0-9a-f]{8}\.quarantined$/);
       expect(await readFile(copy, 'utf8')).toBe('original');
     }
+  });
+
+  it('quarantines a file whose name is as long as the file system allows', async () => {
+    const dir = await dirs.make();
+    const source = join(dir, 'x'.repeat(250));
+    await writeFile(source, 'long');
+    const copy = await quarantineCopy(source, join(dir, 'q'));
+    expect(await readFile(copy, 'utf8')).toBe('long');
+  });
+});
+
+describe('parseTempName', () => {
+  it('recognises our leftovers also beside a file whose name holds a newline', () => {
+    expect(parseTempName('odd\nname.papyra-tmp-123-abcdef')).toEqual({ target: 'odd\nname', pid: 123 });
   });
 });
 

@@ -9,7 +9,8 @@ import { fsError, notAFileError } from '../errors.js';
 export const FILE_MODE = 0o600;
 
 const TEMP_MARKER = '.papyra-tmp-';
-const TEMP_NAME = /^(.*)\.papyra-tmp-(\d+)-[0-9a-f]+$/;
+// `s`: a data file whose name holds a newline still has its leftovers recognised.
+const TEMP_NAME = /^(.*)\.papyra-tmp-(\d+)-[0-9a-f]+$/s;
 
 /** Temp files of this process that are in use right now: a scan must not call them leftovers. */
 const activeTemps = new Set<string>();
