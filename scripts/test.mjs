@@ -10,7 +10,7 @@ rmSync(resultsDir, { recursive: true, force: true });
 
 const turbo = spawnSync(
   'turbo',
-  ['run', 'build', 'typecheck', 'test', '--concurrency=2'],
+  ['run', 'build', 'typecheck', 'test', '--concurrency=2', '--continue'],
   { cwd: root, stdio: 'inherit', env: { TURBO_TELEMETRY_DISABLED: '1', ...process.env } },
 );
 
