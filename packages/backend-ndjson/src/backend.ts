@@ -146,7 +146,7 @@ export class NdjsonBackend implements PersistenceBackend {
           ? await this.#recoverIgnore(options)
           : await this.#rewriting(
               () => this.#repair({ mode, ...(config.quarantineDir !== undefined && { quarantineDir: config.quarantineDir }) }, options),
-              () => emptyRecovery(mode),
+              () => this.#recoverMissing({ mode, ...(config.quarantineDir !== undefined && { quarantineDir: config.quarantineDir }) }),
             );
       this.metrics.recovered(true);
       if (report.repairedFiles.length > 0 || report.quarantinedFiles.length > 0) {
@@ -326,10 +326,29 @@ export class NdjsonBackend implements PersistenceBackend {
   }
 
   /**
+   * A missing file needs no repair, but a writer killed while taking the lock may have left its
+   * temp file beside it: scan reports that, so recovery clears it.
+   */
+  async #recoverMissing(config: { mode: 'repair' | 'quarantine'; quarantineDir?: string }): Promise<RecoveryReport> {
+    const leftovers = await findLeftovers(this.path);
+    if (leftovers.length === 0) return emptyRecovery(config.mode);
+    this.#lock.acquire('rewrite');
+    try {
+      const scan: ScanReport = { backend: NAME, anomalies: leftovers };
+      this.metrics.scanned(scan);
+      const quarantinedFiles = await clearLeftovers(leftovers, config);
+      const postScan = (await this.#scan({}, 'recover')).report;
+      return { backend: NAME, mode: config.mode, scan, postScan, repairedFiles: [], quarantinedFiles, keptRecords: 0, droppedRecords: 0 };
+    } finally {
+      this.#lock.release('rewrite');
+    }
+  }
+
+  /**
    * Runs a rewrite of the file: our own appends are held back and reopen the file afterwards, and
    * the lock keeps other processes (and other instances here) out. A missing file needs no rewrite.
    */
-  #rewriting<T>(fn: () => Promise<T>, whenMissing: () => T): Promise<T> {
+  #rewriting<T>(fn: () => Promise<T>, whenMissing: () => T | Promise<T>): Promise<T> {
     return this.#writer.exclusive(async () => {
       const probe = await openSegment(this.path);
       if (!probe) return whenMissing();

@@ -155,6 +155,21 @@ describe('bad input never crashes a scan or a list', () => {
     expect((await readdir(dir)).sort()).toEqual(['empty.ndjson']);
   });
 
+  it('a writer killed while taking its lock, before the file existed: scan reports the leftover and repair clears it', async () => {
+    const dir = await dirs.make();
+    const path = join(dir, 'store.ndjson');
+    // pid 2^22 + 1 is above any pid_max, so no live process can own it.
+    const leftover = `${path}.lock.papyra-tmp-4194305-0123456789ab`;
+    await writeFile(leftover, '{"pid":4194305}\n');
+    const backend = new NdjsonBackend({ path });
+    expect((await backend.scan()).anomalies).toEqual([expect.objectContaining({ type: 'UNEXPECTED_FILE', path: leftover })]);
+    const report = await backend.recover({ mode: 'repair' });
+    expect(report.scan.anomalies).toHaveLength(1);
+    expect(report.postScan.anomalies).toEqual([]);
+    await backend.close();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   it('a directory at the path is PAPYRA_NOT_A_FILE for reads and writes', async () => {
     const path = join(await dirs.make(), 'store.ndjson');
     await mkdir(path);

@@ -74,8 +74,9 @@ describe('SIGKILL of a rotating writer', () => {
       const seqs = lines.map((line) => sequenceOf(line).seq);
       const first = seqs[0] ?? 0;
       expect(seqs).toEqual(seqs.map((_, i) => first + i));
-      // With room for every file nothing was deleted: the run starts at the first write.
-      if (maxFiles === 64 && files.length < 64) expect(first).toBe(0);
+      // Only a full set deletes its oldest file, and a kill mid-rotation can leave one slot empty:
+      // with two or more slots free nothing was deleted, so the run starts at the first write.
+      if (files.length < maxFiles - 1) expect(first).toBe(0);
       // Acknowledged writes before the run went with deleted files (bounded disk); none after it may be missing.
       const missing = [...ack].filter((seq) => seq >= first + seqs.length);
       lost += missing.length;
