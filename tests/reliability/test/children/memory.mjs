@@ -1,6 +1,6 @@
 // Runs one read of a store and reports what it saw and this process's peak RSS:
 // argv = path, op (scan | list | list-limit | cli-scan). Prints one JSON line.
-import { writeSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { NdjsonBackend } from '@papyra/backend-ndjson';
 
 const [path, op] = process.argv.slice(2);
@@ -27,4 +27,7 @@ switch (op) {
   }
 }
 await backend.close();
-writeSync(1, `${JSON.stringify({ result, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
+// VmHWM is this program's own peak: getrusage's maxRSS also counts the parent's pages copied at fork.
+const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+const maxRssKb = hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS;
+writeSync(1, `${JSON.stringify({ result, maxRssBytes: maxRssKb * 1024 })}\n`);

@@ -1,5 +1,5 @@
 // Runs one scan in its own process so that its peak RSS is its own: `scan.js papyra|readline <file>`.
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { NdjsonBackend } from '@papyra/backend-ndjson';
 
@@ -15,4 +15,7 @@ if (mode === 'papyra') {
   for await (const line of lines) JSON.parse(line);
 }
 const ms = performance.now() - start;
-process.stdout.write(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+// VmHWM is this program's own peak: getrusage's maxRSS also counts the parent's pages copied at fork.
+const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+const maxRssKb = hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS;
+process.stdout.write(JSON.stringify({ ms, maxRssMb: maxRssKb / 1024 }));
