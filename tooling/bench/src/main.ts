@@ -43,7 +43,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchOutcome
 }
 
 function report(outcome: BenchOutcome, command: string): string {
-  const missed = outcome.results.filter((r) => r.met === false).length;
+  const met = outcome.results.filter((r) => r.met === true).length;
+  const judged = outcome.results.filter((r) => r.met !== null).length;
   return [
     '# Benchmarks',
     '',
@@ -56,7 +57,9 @@ function report(outcome: BenchOutcome, command: string): string {
     '',
     table(outcome.results),
     '',
-    `${outcome.results.length - missed} of ${outcome.results.filter((r) => r.met !== null).length} targets met.`,
+    ...outcome.results.filter((r) => r.note).map((r) => `- ${r.section}, ${r.name}: ${r.note}`),
+    '',
+    `${met} of ${judged} targets met.`,
     ...(outcome.failures.length ? ['', 'Sections that could not run:', ...outcome.failures.map((f) => `- ${f.section}: ${f.error}`)] : []),
     '',
   ].join('\n');
