@@ -1,5 +1,5 @@
-// Runs every package's tests and type checks through turbo, then prints one closing line summed
-// over all jest runs ("N passed, N failed, N skipped"), the line CI reads to know tests ran.
+// Lints the workspace, runs every package's build, type check and tests through turbo, then prints
+// one closing line summed over all jest runs ("N passed, N failed, N skipped"), the line CI reads.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ const root = new URL('..', import.meta.url).pathname;
 const resultsDir = join(root, '.test-results');
 rmSync(resultsDir, { recursive: true, force: true });
 
+const lint = spawnSync('eslint', ['.'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
 const turbo = spawnSync(
   'turbo',
   ['run', 'build', 'typecheck', 'test', '--concurrency=2', '--continue'],
@@ -27,7 +28,7 @@ for (const file of files) {
   totals.failed += r.failed;
   totals.skipped += r.skipped;
 }
-const status = turbo.status ?? 1;
-if (status !== 0 && totals.failed === 0) totals.failed = 1; // a build or typecheck failure counts
+const status = turbo.status === 0 && lint.status === 0 ? 0 : 1;
+if (status !== 0 && totals.failed === 0) totals.failed = 1; // a lint, build or typecheck failure counts
 console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(status);

@@ -71,7 +71,7 @@ describe('logs', () => {
     const path = corruptStore();
     const r = await run(['persistence', 'scan', '--path', path, '--log-level', 'warn'], true);
     // The progress line is cleared (\r, erase line) before the log line is written.
-    expect(r.stderr).toMatch(/%\r\x1b\[K\d\d:\d\d:\d\d\.\d{3} WARN   scan found anomalies  component=persistence  backend=ndjson  anomalies=1  types=\{"CORRUPTED_LINE":1\}$/m);
+    expect(r.stderr).toMatch(/%\r\x1b\[K\d\d:\d\d:\d\d\.\d{3} WARN {3}scan found anomalies {2}component=persistence {2}backend=ndjson {2}anomalies=1 {2}types=\{"CORRUPTED_LINE":1\}$/m);
     expect(r.stderr).not.toContain('"level"');
   });
 

@@ -10,7 +10,7 @@ let redis: Redis;
 let backend: RedisBackend;
 let firstBad: string;
 let lastBad: string;
-let newest: PersistedEvent[] = [];
+const newest: PersistedEvent[] = [];
 
 describeWithRedis('a stream of 120,000 entries', () => {
   beforeAll(async () => {

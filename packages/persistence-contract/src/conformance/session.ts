@@ -36,13 +36,16 @@ export async function runScenario<B extends PersistenceBackend>(
 /** Makes one backend to read its capabilities, then disposes of it like a scenario would. */
 export async function probeCapabilities<B extends PersistenceBackend>(harness: ConformanceHarness<B>): Promise<BackendCapabilities> {
   const session = new Session(harness, null);
+  let capabilities: BackendCapabilities;
   try {
-    const backend = await session.make();
-    return { ...backend.capabilities };
-  } finally {
-    const error = await session.teardown();
-    if (error !== undefined) throw error;
+    capabilities = { ...(await session.make()).capabilities };
+  } catch (error) {
+    await session.teardown();
+    throw error;
   }
+  const error = await session.teardown();
+  if (error !== undefined) throw error;
+  return capabilities;
 }
 
 class Session<B extends PersistenceBackend> implements ScenarioContext<B> {

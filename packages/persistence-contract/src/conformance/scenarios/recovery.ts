@@ -134,9 +134,10 @@ export const recoveryScenarios: ConformanceScenario[] = [
       name: `repair after ${kind} survives reopen`,
       needs: { capabilities: ['scan', 'recover'], corruption: kind, reopen: true },
       async run(ctx) {
-        let { backend, records } = await damaged(ctx, kind);
-        await backend.recover({ mode: 'repair' });
-        backend = await ctx.reopen(backend);
+        const first = await damaged(ctx, kind);
+        const records = first.records;
+        await first.backend.recover({ mode: 'repair' });
+        const backend = await ctx.reopen(first.backend);
         assertClean(await backend.scan(), 'scan after repair and reopen');
         assert.deepEqual(await listAll(backend), byKind(records));
       },
