@@ -2,7 +2,7 @@ import { renameSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { SegmentWriter, forEachLine, forEachLineBackward, parseTempName, quarantineCopy, rewriteExcluding, scanSegment } from '../src/segments/index.js';
+import { SegmentLock, SegmentWriter, forEachLine, forEachLineBackward, parseTempName, quarantineCopy, rewriteExcluding, scanSegment } from '../src/segments/index.js';
 import { tempDirs } from './helpers.js';
 
 const dirs = tempDirs();
@@ -102,6 +102,23 @@ describe('quarantineCopy', () => {
 describe('parseTempName', () => {
   it('recognises our leftovers also beside a file whose name holds a newline', () => {
     expect(parseTempName('odd\nname.papyra-tmp-123-abcdef')).toEqual({ target: 'odd\nname', pid: 123 });
+  });
+});
+
+describe('SegmentLock.holding', () => {
+  it('releases the lock however the work ends, so another holder can take it', async () => {
+    const path = join(await dirs.make(), 'store.ndjson');
+    const first = new SegmentLock(path);
+    const second = new SegmentLock(path);
+    await expect(
+      first.holding('rewrite', async () => {
+        expect(() => second.acquire('rewrite')).toThrow(expect.objectContaining({ code: 'PAPYRA_LOCKED' }));
+        throw new Error('rewrite failed');
+      }),
+    ).rejects.toThrow('rewrite failed');
+    expect(first.holder()).toBeNull();
+    expect(await second.holding('rewrite', async () => second.holder()?.pid)).toBe(process.pid);
+    expect(second.holder()).toBeNull();
   });
 });
 

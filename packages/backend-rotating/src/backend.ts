@@ -2,12 +2,8 @@ import { existsSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { stat, unlink } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import {
-  PapyraError,
   PersistenceMetrics,
-  applyListQuery,
   backendClosedError,
-  encodeRecord,
-  hasRetention,
   normalizeListQuery,
   normalizeRetention,
   retainedMask,
@@ -27,7 +23,6 @@ import {
   type RecordKind,
   type RecoveryConfig,
   type RecoveryReport,
-  type RetentionItem,
   type RetentionPolicy,
   type ScanReport,
   type WallClock,
@@ -36,41 +31,40 @@ import {
   DEFAULT_MAX_LINE_BYTES,
   SegmentLock,
   SegmentWriter,
-  classifyLine,
+  appendRecord,
+  checkRecoveryConfig,
   clearLeftovers,
-  fsError,
   collectRetentionItems,
+  compactionReport,
+  emptyRecovery,
   findLeftovers,
-  forEachLineBackward,
-  forEachRecord,
+  fsError,
+  listRecords,
+  observeCompaction,
+  observeRecovery,
+  observeScan,
   quarantineCopy,
   repairSegment,
   rewriteExcluding,
   scanSegment,
+  segmentOperation,
+  writerMetrics,
   type ByteRange,
+  type FileBackendOptions,
   type FsyncMode,
+  type RewriteRecovery,
 } from '@papyra/backend-ndjson/segments';
 import { invalidConfig } from './errors.js';
 import { commitJournal, readJournal, resolveView, rollForward, stagedOf, type JournalState, type JournalStep, type SetFile } from './journal.js';
 import { SetLayout, listSet, type Listing } from './layout.js';
 
-export interface RotatingBackendOptions {
+export interface RotatingBackendOptions extends FileBackendOptions {
   /** The active file; rotated files are `path.1` (newest) … `path.<maxFiles-1>` (oldest). */
   path: string;
   /** Rotate before a record would make the active file larger than this (a bigger record gets a file of its own). */
   maxBytes: number;
   /** Files in the set, the active one included; when all exist, rotation deletes the oldest. */
   maxFiles: number;
-  /** Default `'interval'`, as in the ndjson backend. */
-  fsync?: FsyncMode;
-  /** For `fsync: 'interval'`; default 1000. */
-  fsyncIntervalMs?: number;
-  retention?: RetentionPolicy;
-  /** Wall clock for age retention; default `Date.now`. */
-  clock?: WallClock;
-  logger?: Logger;
-  /** Lines longer than this are CORRUPTED_LINE anomalies and never held in memory; default 16 MiB. */
-  maxLineBytes?: number;
 }
 
 /** What one consistent look at the set found. */
@@ -142,13 +136,7 @@ export class RotatingBackend implements PersistenceBackend {
         shouldRotate: (currentBytes, lineBytes) => currentBytes + lineBytes > this.maxBytes,
         rotate: () => this.#rotate(),
       },
-      onCommit: (commit) => {
-        for (const kind of ['event', 'audit', 'dead_letter'] as const) {
-          const slot = commit.byKind[kind];
-          if (slot.records > 0) this.metrics.recordWritten(kind, slot.records, slot.bytes, commit.latencyMs);
-        }
-      },
-      onError: (error, records) => this.metrics.writeFailed(records, error),
+      ...writerMetrics(this.metrics),
     });
   }
 
@@ -187,55 +175,36 @@ export class RotatingBackend implements PersistenceBackend {
     this.#assertOpen();
     return this.#serial(async () => {
       await this.#writer.written();
-      return (await this.#observed(() => this.#consistent((view) => this.#scan(view, options, 'scan')))).report;
+      return (await observeScan(this.metrics, this.#log, () => this.#consistent((view) => this.#scan(view, options, 'scan')))).report;
     });
   }
 
   async recover(config: RecoveryConfig, options: OperationOptions = {}): Promise<RecoveryReport> {
     this.#assertOpen();
-    const mode = config?.mode;
-    if (mode !== 'ignore' && mode !== 'repair' && mode !== 'quarantine') {
-      throw invalidConfig(`Recovery mode must be ignore, repair or quarantine, got ${JSON.stringify(mode)}.`, { mode });
-    }
-    if (mode === 'quarantine' && !config.quarantineDir) throw invalidConfig('Quarantine recovery needs a quarantineDir.');
-    return this.#serial(async () => {
-      try {
-        const report =
-          mode === 'ignore'
-            ? await this.#recoverIgnore(options)
-            : await this.#rewriting(
-                () => this.#repair({ mode, ...(config.quarantineDir !== undefined && { quarantineDir: config.quarantineDir }) }, options),
-                () => emptyRecovery(mode),
-              );
-        this.metrics.recovered(true);
-        if (report.repairedFiles.length > 0 || report.quarantinedFiles.length > 0) {
-          this.#log.info({ mode, dropped: report.droppedRecords, kept: report.keptRecords, repaired: report.repairedFiles, quarantined: report.quarantinedFiles }, 'store recovered');
-        }
-        return report;
-      } catch (error) {
-        this.metrics.recovered(false, error);
-        throw error;
-      }
-    });
+    const recovery = checkRecoveryConfig(config);
+    return this.#serial(() =>
+      observeRecovery(this.metrics, this.#log, () =>
+        recovery.mode === 'ignore'
+          ? this.#recoverIgnore(options)
+          : this.#rewriting(
+              () => this.#repair(recovery, options),
+              () => emptyRecovery(NAME, recovery.mode),
+            ),
+      ),
+    );
   }
 
   /** Physically applies retention across the set, committed atomically by a journal. Never runs by itself. */
   async compact(options: OperationOptions = {}): Promise<CompactionReport> {
     this.#assertOpen();
-    return this.#serial(async () => {
-      try {
-        const report = await this.#rewriting(
+    return this.#serial(() =>
+      observeCompaction(this.metrics, this.#log, () =>
+        this.#rewriting(
           () => this.#compact(options),
-          (): CompactionReport => ({ backend: NAME, beforeRecords: 0, afterRecords: 0, beforeBytes: 0, afterBytes: 0, removedRecords: 0, reclaimedBytes: 0 }),
-        );
-        this.metrics.compacted(true);
-        if (report.removedRecords > 0) this.#log.info({ ...report }, 'store compacted');
-        return report;
-      } catch (error) {
-        this.metrics.compacted(false, error);
-        throw error;
-      }
-    });
+          () => compactionReport(NAME, { beforeRecords: 0, afterRecords: 0, beforeBytes: 0, afterBytes: 0 }),
+        ),
+      ),
+    );
   }
 
   async flush(): Promise<void> {
@@ -261,15 +230,7 @@ export class RotatingBackend implements PersistenceBackend {
 
   #append(record: PersistedRecord, kind: RecordKind): Promise<void> {
     if (this.#closing) return Promise.reject(backendClosedError(NAME));
-    let line: string;
-    try {
-      if (record?.kind !== kind) throw new PapyraError('PAPYRA_INVALID_RECORD', `Expected a record of kind ${kind}, got ${JSON.stringify(record?.kind)}.`);
-      line = encodeRecord(record);
-    } catch (error) {
-      this.metrics.writeFailed(1, error);
-      return Promise.reject(error);
-    }
-    return this.#writer.append(line, kind);
+    return appendRecord(this.#writer, this.metrics, record, kind);
   }
 
   /**
@@ -361,91 +322,15 @@ export class RotatingBackend implements PersistenceBackend {
     const q = normalizeListQuery(query);
     if (q.limit === 0) return [];
     await this.#writer.written();
-    const now = this.#clock();
-    const limit = q.limit;
-    return this.#consistent((view) => (limit === undefined ? this.#listAll<T>(view.files, kind, q, now) : this.#listNewest<T>(view.files, kind, q, limit, now)));
-  }
-
-  /** Streams every file forwards, oldest first; memory grows with the records of this kind only. */
-  async #listAll<T extends PersistedRecord>(files: readonly SetFile[], kind: RecordKind, q: ListQuery, now: number): Promise<T[]> {
-    const records: T[] = [];
-    const items: RetentionItem[] = [];
-    const retain = hasRetention(this.retention);
-    for (const file of files) {
-      await forEachRecord(
-        file.read,
-        (record, raw) => {
-          if (record.kind !== kind) return;
-          records.push(record as T);
-          if (retain) items.push({ kind, timestamp: record.timestamp, bytes: raw.length + 1 });
-        },
-        { maxLineBytes: this.#maxLineBytes },
-      );
-    }
-    if (!retain) return applyListQuery(records, q);
-    const mask = retainedMask(items, this.retention, now);
-    return applyListQuery(
-      records.filter((_, i) => mask[i]),
-      q,
+    const options = { retention: this.retention, now: this.#clock(), maxLineBytes: this.#maxLineBytes };
+    return this.#consistent((view) =>
+      listRecords<T>(
+        view.files.map((f) => f.read),
+        kind,
+        q,
+        options,
+      ),
     );
-  }
-
-  /**
-   * Reads the newest files first, each backwards, until `limit` records of this kind pass retention
-   * and `since`, or retention's count/byte budget is spent; the contract helpers then decide on that
-   * suffix exactly as on the whole set.
-   */
-  async #listNewest<T extends PersistedRecord>(files: readonly SetFile[], kind: RecordKind, q: ListQuery, limit: number, now: number): Promise<T[]> {
-    const { maxAgeMs, maxRecords, maxTotalBytes } = this.retention;
-    const records: T[] = [];
-    const items: RetentionItem[] = [];
-    let eligible = 0;
-    let keptCount = 0;
-    let keptBytes = 0;
-    let done = false;
-    for (const file of [...files].reverse()) {
-      await forEachLineBackward(
-        file.read,
-        (raw) => {
-          const verdict = classifyLine(raw, this.#maxLineBytes);
-          if (!verdict.ok || verdict.record.kind !== kind) return;
-          const { record } = verdict;
-          const bytes = raw.length + 1;
-          records.push(record as T);
-          items.push({ kind, timestamp: record.timestamp, bytes });
-          if (maxAgeMs !== undefined && record.timestamp < now - maxAgeMs) return;
-          keptCount += 1;
-          keptBytes += bytes;
-          if ((maxRecords !== undefined && keptCount > maxRecords) || (maxTotalBytes !== undefined && keptBytes > maxTotalBytes)) done = true;
-          else if (q.since === undefined || record.timestamp >= q.since) eligible += 1;
-          if (eligible >= limit) done = true;
-          return !done;
-        },
-        { maxLineBytes: this.#maxLineBytes },
-      );
-      if (done) break;
-    }
-    records.reverse();
-    const mask = retainedMask(items.reverse(), this.retention, now);
-    return applyListQuery(
-      records.filter((_, i) => mask[i]),
-      q,
-    );
-  }
-
-  /** Counts one scan (or its failure) in the metrics, and warns about what it found. */
-  async #observed(run: () => Promise<{ report: ScanReport; records: number }>): Promise<{ report: ScanReport; records: number }> {
-    let result: { report: ScanReport; records: number };
-    try {
-      result = await run();
-    } catch (error) {
-      this.metrics.scanFailed(error);
-      throw error;
-    }
-    const { anomalies } = result.report;
-    this.metrics.scanned(result.report);
-    if (anomalies.length > 0) this.#log.warn({ anomalies: anomalies.length, types: typesOf(anomalies) }, 'scan found anomalies');
-    return result;
   }
 
   /** Everything scan reports about one view of the set, files oldest first, then the files beside them. */
@@ -456,12 +341,7 @@ export class RotatingBackend implements PersistenceBackend {
     const total = sizes.reduce((a, b) => a + b, 0);
     let done = 0;
     for (const [i, file] of view.files.entries()) {
-      const segment = await scanSegment(file.read, {
-        reportPath: file.path,
-        maxLineBytes: this.#maxLineBytes,
-        ...(options.signal && { signal: options.signal }),
-        ...(options.onProgress && { onProgress: (processed: number) => options.onProgress!({ phase, processed: done + processed, total, unit: 'bytes' }) }),
-      });
+      const segment = await scanSegment(file.read, { reportPath: file.path, maxLineBytes: this.#maxLineBytes, ...segmentOperation(options, phase, { offset: done, total }) });
       anomalies.push(...segment.anomalies);
       records += segment.records;
       done += sizes[i]!;
@@ -485,7 +365,7 @@ export class RotatingBackend implements PersistenceBackend {
 
   async #recoverIgnore(options: OperationOptions): Promise<RecoveryReport> {
     await this.#writer.written();
-    const { report, records } = await this.#observed(() => this.#consistent((view) => this.#scan(view, options, 'recover')));
+    const { report, records } = await observeScan(this.metrics, this.#log, () => this.#consistent((view) => this.#scan(view, options, 'recover')));
     return { backend: NAME, mode: 'ignore', scan: report, postScan: report, repairedFiles: [], quarantinedFiles: [], keptRecords: records, droppedRecords: 0 };
   }
 
@@ -494,8 +374,8 @@ export class RotatingBackend implements PersistenceBackend {
    * byte-for-byte, in order), remove our leftovers; quarantine also keeps the originals of rewritten
    * files and moves orphans into the quarantine directory.
    */
-  async #repair(config: { mode: 'repair' | 'quarantine'; quarantineDir?: string }, options: OperationOptions): Promise<RecoveryReport> {
-    const { report: scan } = await this.#observed(async () => this.#scan(await this.#view(), options, 'recover'));
+  async #repair(config: RewriteRecovery, options: OperationOptions): Promise<RecoveryReport> {
+    const { report: scan } = await observeScan(this.metrics, this.#log, async () => this.#scan(await this.#view(), options, 'recover'));
     const quarantinedFiles: string[] = [];
     const journal = readJournal(this.#layout);
     if (journal.state === 'valid') this.#completeCompaction();
@@ -526,7 +406,7 @@ export class RotatingBackend implements PersistenceBackend {
       }
     }
     const changed = journal.state !== 'none' || repairedFiles.length > 0 || quarantinedFiles.length > 0 || scan.anomalies.some((a) => a.type === 'UNEXPECTED_FILE');
-    const postScan = changed ? (await this.#observed(async () => this.#scan(await this.#view(), {}, 'recover'))).report : scan;
+    const postScan = changed ? (await observeScan(this.metrics, this.#log, async () => this.#scan(await this.#view(), {}, 'recover'))).report : scan;
     return { backend: NAME, mode: config.mode, scan, postScan, repairedFiles, quarantinedFiles, keptRecords, droppedRecords };
   }
 
@@ -553,7 +433,7 @@ export class RotatingBackend implements PersistenceBackend {
     const afterRecords = mask.filter(Boolean).length;
     const beforeBytes = inventories.reduce((sum, inv) => sum + inv.bytes, 0);
     let afterBytes = beforeBytes;
-    const report = (): CompactionReport => ({ backend: NAME, beforeRecords, afterRecords, beforeBytes, afterBytes, removedRecords: beforeRecords - afterRecords, reclaimedBytes: beforeBytes - afterBytes });
+    const report = (): CompactionReport => compactionReport(NAME, { beforeRecords, afterRecords, beforeBytes, afterBytes });
     if (afterRecords === beforeRecords) return report();
 
     const steps: JournalStep[] = [];
@@ -595,12 +475,7 @@ export class RotatingBackend implements PersistenceBackend {
       const listing = await listSet(this.#layout);
       const ours = [...listing.names].filter((name) => name !== `${this.#layout.base}.lock`);
       if (ours.length === 0) return whenMissing();
-      this.#lock.acquire('rewrite');
-      try {
-        return await fn();
-      } finally {
-        this.#lock.release('rewrite');
-      }
+      return this.#lock.holding('rewrite', fn);
     });
   }
 }
@@ -612,15 +487,4 @@ function journalAnomalies(path: string, journal: JournalState): Anomaly[] {
       ? 'journal of a committed compaction that was interrupted: recovery, the next compaction or the next write completes it'
       : `unreadable compaction journal (${journal.reason}): recovery removes it`;
   return [{ type: 'UNEXPECTED_FILE', path, line: null, offset: null, detail }];
-}
-
-function emptyRecovery(mode: 'repair' | 'quarantine'): RecoveryReport {
-  const clean: ScanReport = { backend: NAME, anomalies: [] };
-  return { backend: NAME, mode, scan: clean, postScan: clean, repairedFiles: [], quarantinedFiles: [], keptRecords: 0, droppedRecords: 0 };
-}
-
-function typesOf(anomalies: readonly Anomaly[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const a of anomalies) out[a.type] = (out[a.type] ?? 0) + 1;
-  return out;
 }

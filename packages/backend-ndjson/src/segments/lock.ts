@@ -62,6 +62,16 @@ export class SegmentLock {
     }
   }
 
+  /** Runs `fn` holding the lock for a purpose, and releases it however `fn` ends. */
+  async holding<T>(purpose: LockPurpose, fn: () => Promise<T>): Promise<T> {
+    this.acquire(purpose);
+    try {
+      return await fn();
+    } finally {
+      this.release(purpose);
+    }
+  }
+
   /** Who holds the lock file now (null when free or unreadable). */
   holder(): LockHolder | null {
     try {
