@@ -1,10 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PapyraError } from '@papyra/persistence-contract';
+import { tempDirs as tempDirsWith } from '@papyra/test-support';
+
+export { codeOf } from '@papyra/test-support';
+
+/** Fresh temp directories, removed by `cleanup()`. */
+export const tempDirs = (prefix = 'papyra-reliability-') => tempDirsWith(prefix);
 
 /**
  * The seed of a randomised test: `SEED` from the environment (to replay a failure) or a fresh one.
@@ -48,20 +53,6 @@ export function reportFigures(test: string, figures: Record<string, unknown>): v
   console.log(`[${test}] figures ${JSON.stringify(figures)}`);
 }
 
-/** Fresh temp directories; `cleanup()` removes every one made. */
-export function tempDirs(prefix = 'papyra-reliability-') {
-  const made: string[] = [];
-  return {
-    async make(): Promise<string> {
-      const dir = await mkdtemp(join(tmpdir(), prefix));
-      made.push(dir);
-      return dir;
-    },
-    async cleanup(): Promise<void> {
-      for (const dir of made.splice(0)) await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** Names of the temp files our rewrites leave beside a file when killed. */
 export async function leftovers(dir: string): Promise<string[]> {
@@ -70,16 +61,6 @@ export async function leftovers(dir: string): Promise<string[]> {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** The code of the PapyraError `action` rejects with (fails the test if it resolves or throws something else). */
-export async function codeOf(action: () => Promise<unknown>): Promise<string> {
-  try {
-    await action();
-  } catch (error) {
-    if (PapyraError.isInstance(error)) return error.code;
-    throw error;
-  }
-  throw new Error('expected a rejection, but it resolved');
-}
 
 const childScript = (name: string) => fileURLToPath(new URL(`./children/${name}`, import.meta.url));
 
