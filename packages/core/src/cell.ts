@@ -268,23 +268,24 @@ export class Cell {
   };
 
   async #start(): Promise<void> {
+    const started = await this.#startInstance();
+    if (this.state === 'starting') this.state = 'running';
+    if (started && !this.#ended) this.rt.lifecycle(this, 'ActorStarted', {});
+  }
+
+  /** Builds and starts a fresh instance; a failure is handed to supervision and yields false. */
+  async #startInstance(): Promise<boolean> {
     try {
-      this.instance = this.#create();
-      await this.instance.onStart();
+      const instance = this.factory();
+      instance.context = this.context as ActorContext<any, any>;
+      this.instance = instance;
+      await instance.onStart();
+      return true;
     } catch (error) {
       const handled = this.#failed(error, null);
       if (handled) await handled;
-      if (this.state === 'starting') this.state = 'running';
-      return;
+      return false;
     }
-    if (this.state === 'starting') this.state = 'running';
-    if (!this.#ended) this.rt.lifecycle(this, 'ActorStarted', {});
-  }
-
-  #create(): Actor<any, any> {
-    const instance = this.factory();
-    instance.context = this.context as ActorContext<any, any>;
-    return instance;
   }
 
   #drain = (): void => {
@@ -464,15 +465,7 @@ export class Cell {
     const old = this.instance;
     this.instance = null;
     if (old !== null) await this.#callOnStop(old);
-    try {
-      this.instance = this.#create();
-      await this.instance.onStart();
-    } catch (error) {
-      const handled = this.#failed(error, null);
-      if (handled) await handled;
-      return;
-    }
-    this.rt.restarted(this);
+    if (await this.#startInstance()) this.rt.restarted(this);
   }
 
   /** Waits `ms`, or less if the actor is asked to stop or ends meanwhile. */

@@ -31,7 +31,7 @@ export interface StartupCheckResult {
  */
 export async function runStartupCheck(backend: PersistenceBackend, options: StartupCheckOptions = {}): Promise<StartupCheckResult> {
   const mode = options.mode ?? 'fail_on_anomaly';
-  if (!['ignore', 'scan_only', 'fail_on_anomaly', 'recover'].includes(mode)) {
+  if (!STARTUP_MODES.includes(mode)) {
     throw new PapyraError('PAPYRA_INVALID_CONFIG', `Unknown startup mode ${JSON.stringify(mode)}; use one of ${STARTUP_MODES.join(', ')}.`);
   }
   const log = (options.logger ?? silentLogger).child({ component: 'startup-check', backend: backend.name });
