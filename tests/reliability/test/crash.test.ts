@@ -26,6 +26,17 @@ async function writeAndKill(path: string, fsync: string, run: number, workers: n
   return acked(writer.lines);
 }
 
+/** Runs a child script to the end on a copy of `original`; resolves the copy and how long its work took. */
+async function uninterrupted(root: string, original: string, script: string, args: (path: string) => string[]): Promise<{ path: string; duration: number }> {
+  const path = join(root, 'reference.ndjson');
+  await copyFile(original, path);
+  const child = procs.start(script, args(path));
+  await child.waitFor((lines) => lines.includes('start'));
+  const began = Date.now();
+  await child.waitFor((lines) => lines.some((l) => l.startsWith('done')));
+  return { path, duration: Date.now() - began };
+}
+
 /** Asserts that the records of each run, in file order, are exactly 0..k-1: a prefix, none torn, none twice. */
 function expectPrefixes(lines: readonly Buffer[]): Map<number, number> {
   const counts = new Map<number, number>();
@@ -145,14 +156,9 @@ describe('SIGKILL of a recovery', () => {
     const expected = repairedBytes(store.lines);
 
     // How long an uninterrupted recovery takes, so the kills spread over it.
-    const referencePath = join(root, 'reference.ndjson');
-    await copyFile(original, referencePath);
-    const reference = procs.start('recover.mjs', [referencePath, 'repair', '-']);
-    await reference.waitFor((lines) => lines.includes('start'));
-    const began = Date.now();
-    await reference.waitFor((lines) => lines.some((l) => l.startsWith('done')));
-    const duration = Date.now() - began;
-    expect((await readFile(referencePath)).equals(expected)).toBe(true);
+    const reference = await uninterrupted(root, original, 'recover.mjs', (path) => [path, 'repair', '-']);
+    const duration = reference.duration;
+    expect((await readFile(reference.path)).equals(expected)).toBe(true);
 
     const rounds = 8;
     let kills = 0;
@@ -217,14 +223,9 @@ describe('SIGKILL of a compaction', () => {
     const retainedIds = kept.filter((l) => l.valid).map((l) => decodeRecord(l.bytes).id);
     expect(retainedIds.length).toBeLessThan(items.length);
 
-    const referencePath = join(root, 'reference.ndjson');
-    await copyFile(original, referencePath);
-    const reference = procs.start('compact.mjs', [referencePath, JSON.stringify(retention)]);
-    await reference.waitFor((lines) => lines.includes('start'));
-    const began = Date.now();
-    await reference.waitFor((lines) => lines.some((l) => l.startsWith('done')));
-    const duration = Date.now() - began;
-    expect((await readFile(referencePath)).equals(expected)).toBe(true);
+    const reference = await uninterrupted(root, original, 'compact.mjs', (path) => [path, JSON.stringify(retention)]);
+    const duration = reference.duration;
+    expect((await readFile(reference.path)).equals(expected)).toBe(true);
 
     const rounds = 8;
     let kills = 0;
