@@ -36,6 +36,14 @@ export interface PersistenceBackend {
   scan(options?: OperationOptions): Promise<ScanReport>;
   recover(config: RecoveryConfig, options?: OperationOptions): Promise<RecoveryReport>;
   compact(options?: OperationOptions): Promise<CompactionReport>;
+  /**
+   * An active, cheap check that the store answers right now (Redis `PING`, PostgreSQL `SELECT 1`,
+   * a stat of the file), bounded in time. Resolves when it does; rejects with a `PapyraError`
+   * (`PAPYRA_BACKEND_UNAVAILABLE`, `PAPYRA_PERMISSION_DENIED`, …) when it does not.
+   * Readiness probes call it; it never changes the store. Optional for third-party backends (every
+   * Papyra backend has it); without it a readiness probe can only watch write progress.
+   */
+  probe?(options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<void>;
   /** Resolves when every accepted write is as durable as the backend promises. */
   flush(): Promise<void>;
   /** Idempotent; flushes first. Afterwards every method rejects with `PAPYRA_BACKEND_CLOSED`. */

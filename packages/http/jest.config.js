@@ -1,0 +1,1 @@
+export default { preset: '@papyra/jest-preset' };
