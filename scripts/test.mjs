@@ -1,5 +1,5 @@
 // Lints the workspace, runs every package's build, type check and tests through turbo, then prints
-// one closing line summed over all jest runs ("N passed, N failed, N skipped"), the line CI reads.
+// one closing line summed over all jest and node:test runs ("N passed, N failed, N skipped"), the line CI reads.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
