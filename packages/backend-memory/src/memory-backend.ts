@@ -1,8 +1,6 @@
 import {
   PersistenceMetrics,
-  PapyraError,
   applyListQuery,
-  backendClosedError,
   decodeRecord,
   encodeRecord,
   normalizeListQuery,
@@ -27,7 +25,7 @@ import {
   type ScanReport,
   type WallClock,
 } from '@papyra/persistence-contract';
-import { abortedError, wrongKindError } from './errors.js';
+import { ClosedGuard, checkRecoveryConfig, compactionReport, observeCompaction, observeRecovery, observeScan, throwIfAborted, validateRecord } from '@papyra/persistence-contract/kit';
 
 export interface MemoryBackendOptions {
   /** Applied on every list; `compact()` applies it physically. Default: keep everything. */
@@ -54,8 +52,6 @@ const CAPABILITIES: BackendCapabilities = Object.freeze({
   durable: false,
 });
 
-const RECOVERY_MODES = ['ignore', 'repair', 'quarantine'];
-
 /**
  * Holds records in arrays per kind, for tests and ephemeral systems (SPEC §7). Records are kept as
  * their encoded lines and decoded on every list, so what it lists is exactly what a durable
@@ -69,7 +65,7 @@ export class MemoryBackend implements PersistenceBackend {
   readonly #clock: WallClock;
   readonly #log: Logger;
   readonly #stores: Record<RecordKind, Stored[]> = { event: [], audit: [], dead_letter: [] };
-  #closed = false;
+  readonly #guard = new ClosedGuard(this.name);
 
   constructor(options: MemoryBackendOptions = {}) {
     this.retention = normalizeRetention(options.retention);
@@ -78,15 +74,15 @@ export class MemoryBackend implements PersistenceBackend {
   }
 
   async recordEvent(event: PersistedEvent): Promise<void> {
-    this.#append('recordEvent', 'event', event);
+    this.#append('event', event);
   }
 
   async recordAudit(audit: PersistedAudit): Promise<void> {
-    this.#append('recordAudit', 'audit', audit);
+    this.#append('audit', audit);
   }
 
   async recordDeadLetter(deadLetter: PersistedDeadLetter): Promise<void> {
-    this.#append('recordDeadLetter', 'dead_letter', deadLetter);
+    this.#append('dead_letter', deadLetter);
   }
 
   async listEvents(query?: ListQuery): Promise<PersistedEvent[]> {
@@ -103,72 +99,67 @@ export class MemoryBackend implements PersistenceBackend {
 
   /** Nothing in memory can be torn or corrupted: the report is always clean. */
   async scan(options: OperationOptions = {}): Promise<ScanReport> {
-    this.#checkOpen();
-    checkAborted('scan', options.signal);
-    const report: ScanReport = { backend: this.name, anomalies: [] };
-    options.onProgress?.({ phase: 'scan', processed: this.#count(), total: this.#count(), unit: 'entries' });
-    this.metrics.scanned(report);
-    return report;
+    this.#guard.assertOpen();
+    throwIfAborted('scan', options);
+    return observeScan(this.metrics, this.#log, async () => {
+      options.onProgress?.({ phase: 'scan', processed: this.#count(), total: this.#count(), unit: 'entries' });
+      return { backend: this.name, anomalies: [] };
+    });
   }
 
   async recover(config: RecoveryConfig, options: OperationOptions = {}): Promise<RecoveryReport> {
-    this.#checkOpen();
-    if (!RECOVERY_MODES.includes(config?.mode)) {
-      throw new PapyraError('PAPYRA_INVALID_CONFIG', `Unknown recovery mode ${JSON.stringify(config?.mode)}; use ignore, repair or quarantine.`);
-    }
-    if (config.mode === 'quarantine' && !config.quarantineDir) {
-      throw new PapyraError('PAPYRA_INVALID_CONFIG', "Recovery mode 'quarantine' needs a quarantineDir.");
-    }
-    checkAborted('recovery', options.signal);
-    const scan = await this.scan();
-    const report: RecoveryReport = {
+    this.#guard.assertOpen();
+    const { mode } = checkRecoveryConfig(config);
+    throwIfAborted('recovery', options);
+    const clean: ScanReport = { backend: this.name, anomalies: [] };
+    return observeRecovery(this.metrics, this.#log, async () => ({
       backend: this.name,
-      mode: config.mode,
-      scan,
-      postScan: await this.scan(),
+      mode,
+      scan: clean,
+      postScan: clean,
       repairedFiles: [],
       quarantinedFiles: [],
       keptRecords: this.#count(),
       droppedRecords: 0,
-    };
-    this.metrics.recovered();
-    return report;
+    }));
   }
 
   async compact(options: OperationOptions = {}): Promise<CompactionReport> {
-    this.#checkOpen();
-    checkAborted('compaction', options.signal);
-    const before = this.#totals();
-    const now = this.#clock();
-    for (const kind of Object.keys(this.#stores) as RecordKind[]) this.#stores[kind] = this.#retained(kind, now);
-    const after = this.#totals();
-    const report: CompactionReport = {
-      backend: this.name,
-      beforeRecords: before.records,
-      afterRecords: after.records,
-      beforeBytes: before.bytes,
-      afterBytes: after.bytes,
-      removedRecords: before.records - after.records,
-      reclaimedBytes: before.bytes - after.bytes,
-    };
-    options.onProgress?.({ phase: 'compact', processed: before.records, total: before.records, unit: 'entries' });
-    this.metrics.compacted();
-    this.#log.info({ removedRecords: report.removedRecords, reclaimedBytes: report.reclaimedBytes }, 'compacted');
-    return report;
+    this.#guard.assertOpen();
+    throwIfAborted('compaction', options);
+    return observeCompaction(this.metrics, this.#log, async () => {
+      const before = this.#totals();
+      const now = this.#clock();
+      for (const kind of Object.keys(this.#stores) as RecordKind[]) this.#stores[kind] = this.#retained(kind, now);
+      const after = this.#totals();
+      options.onProgress?.({ phase: 'compact', processed: before.records, total: before.records, unit: 'entries' });
+      return compactionReport(this.name, { beforeRecords: before.records, afterRecords: after.records, beforeBytes: before.bytes, afterBytes: after.bytes });
+    });
+  }
+
+  /** Memory always answers while open: the probe only says whether this instance is closed. */
+  async probe(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
+    this.#guard.assertOpen();
+    throwIfAborted('probe', options);
   }
 
   /** Writes are complete when their promise resolves; there is nothing to flush. */
   async flush(): Promise<void> {
-    this.#checkOpen();
+    this.#guard.assertOpen();
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
+    this.#guard.markClosed();
   }
 
-  #append(method: string, kind: RecordKind, record: PersistedRecord): void {
-    this.#checkOpen();
-    if (record?.kind !== kind) throw wrongKindError(method, kind, record?.kind);
+  #append(kind: RecordKind, record: PersistedRecord): void {
+    this.#guard.assertOpen();
+    try {
+      validateRecord(record, kind);
+    } catch (error) {
+      this.metrics.writeFailed(1, error);
+      throw error;
+    }
     const started = performance.now();
     const line = encodeRecord(record);
     // The timestamp as read back from the line (the codec rounds to the microsecond).
@@ -178,7 +169,7 @@ export class MemoryBackend implements PersistenceBackend {
   }
 
   #list(kind: RecordKind, query: ListQuery | undefined): PersistedRecord[] {
-    this.#checkOpen();
+    this.#guard.assertOpen();
     const q = normalizeListQuery(query);
     const visible = this.#retained(kind, this.#clock()).map((s) => decodeRecord(s.line));
     return applyListQuery(visible, q);
@@ -203,12 +194,4 @@ export class MemoryBackend implements PersistenceBackend {
     const all = [...this.#stores.event, ...this.#stores.audit, ...this.#stores.dead_letter];
     return { records: all.length, bytes: all.reduce((sum, s) => sum + s.bytes, 0) };
   }
-
-  #checkOpen(): void {
-    if (this.#closed) throw backendClosedError(this.name);
-  }
-}
-
-function checkAborted(operation: string, signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw abortedError(operation, signal.reason);
 }

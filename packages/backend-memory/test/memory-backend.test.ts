@@ -100,9 +100,13 @@ describe('MemoryBackend', () => {
         return logger;
       },
     };
-    const backend = new MemoryBackend({ logger });
+    const backend = new MemoryBackend({ logger, retention: { maxRecords: 1 } });
+    await backend.compact();
+    expect(messages).toEqual([]); // nothing removed, nothing to say
+    await backend.recordEvent(event(1));
+    await backend.recordEvent(event(2));
     await backend.compact();
     expect(bindings).toEqual([{ component: 'persistence', backend: 'memory' }]);
-    expect(messages).toEqual(['compacted']);
+    expect(messages).toEqual(['store compacted']);
   });
 });

@@ -13,7 +13,7 @@ export {
   type PersistedAudit,
   type PersistedDeadLetter,
 } from './records.js';
-export { encodeRecord, decodeRecord, inspectLine, encodedSize, toWire, formatAddress, parseAddress, type LineVerdict, type WireAddress } from './codec.js';
+export { encodeRecord, decodeRecord, inspectLine, isValidTimestamp, MAX_TIMESTAMP_MS, encodedSize, toWire, formatAddress, parseAddress, type LineVerdict, type WireAddress } from './codec.js';
 export {
   AnomalyType,
   ANOMALY_TYPES,
@@ -27,8 +27,18 @@ export {
   type OperationOptions,
 } from './anomalies.js';
 export { normalizeRetention, hasRetention, retainedMask, applyRetention, type RetentionPolicy, type RetentionItem } from './retention.js';
-export { normalizeListQuery, applyListQuery, type ListQuery } from './query.js';
+export { normalizeListQuery, applyListQuery, matchesQuery, hasFilters, type ListQuery } from './query.js';
 export { PersistenceMetrics, type PersistenceMetricsSnapshot, type LatencySummary, type MetricsSample, type FailedOperation } from './metrics.js';
 export { silentLogger, redactSecrets, redactError, type Logger } from './logger.js';
 export { systemClock, type PersistenceBackend, type BackendCapabilities, type WallClock } from './backend.js';
-export { runStartupCheck, STARTUP_MODES, type StartupMode, type StartupCheckOptions, type StartupCheckResult } from './startup.js';
+export {
+  runStartupCheck,
+  checkStartup,
+  startupFailureOf,
+  STARTUP_MODES,
+  type StartupMode,
+  type StartupCheckOptions,
+  type StartupCheckResult,
+  type StartupOutcome,
+  type StartupFailure,
+} from './startup.js';

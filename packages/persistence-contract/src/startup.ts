@@ -24,12 +24,21 @@ export interface StartupCheckResult {
   recovery: RecoveryReport | null;
 }
 
+/** Why a store may not be used: the code `runStartupCheck` rejects with, and the reports behind it. */
+export type StartupFailure =
+  | { code: 'PAPYRA_STARTUP_ANOMALIES'; message: string; scan: ScanReport; recovery: null }
+  | { code: 'PAPYRA_STARTUP_RECOVERY_INCOMPLETE'; message: string; scan: ScanReport; recovery: RecoveryReport | null };
+
+/** The outcome of a startup check, as a value: `ok` with the result, or the failure. */
+export type StartupOutcome = ({ ok: true } & StartupCheckResult) | ({ ok: false; mode: StartupMode } & StartupFailure);
+
 /**
- * The check run before anything uses a store (SPEC §5). Resolves when the store may be used;
- * rejects with `PAPYRA_STARTUP_ANOMALIES` or `PAPYRA_STARTUP_RECOVERY_INCOMPLETE`, the reports in
- * `details`.
+ * The startup check as a value (SPEC §5): never throws for a store that fails the check, so a
+ * caller that only diagnoses (a CLI, a health endpoint) reads the outcome without casting error
+ * details, and nothing is logged as "refusing to start". Still throws for a bad mode
+ * (`PAPYRA_INVALID_CONFIG`) and for errors of the backend itself (unreachable, locked, …).
  */
-export async function runStartupCheck(backend: PersistenceBackend, options: StartupCheckOptions = {}): Promise<StartupCheckResult> {
+export async function checkStartup(backend: PersistenceBackend, options: StartupCheckOptions = {}): Promise<StartupOutcome> {
   const mode = options.mode ?? 'fail_on_anomaly';
   if (!STARTUP_MODES.includes(mode)) {
     throw new PapyraError('PAPYRA_INVALID_CONFIG', `Unknown startup mode ${JSON.stringify(mode)}; use one of ${STARTUP_MODES.join(', ')}.`);
@@ -37,7 +46,7 @@ export async function runStartupCheck(backend: PersistenceBackend, options: Star
   const log = (options.logger ?? silentLogger).child({ component: 'startup-check', backend: backend.name });
   if (!backend.capabilities.scan) {
     log.info({ mode }, 'backend cannot scan; startup check skipped');
-    return { mode, skipped: true, scan: null, recovery: null };
+    return { ok: true, mode, skipped: true, scan: null, recovery: null };
   }
 
   const scan = await backend.scan();
@@ -45,45 +54,73 @@ export async function runStartupCheck(backend: PersistenceBackend, options: Star
   await callHook(log, 'onScan', options.onScan, scan);
   if (anomalies === 0) {
     log.debug({ mode }, 'startup scan clean');
-    return { mode, skipped: false, scan, recovery: null };
+    return { ok: true, mode, skipped: false, scan, recovery: null };
   }
 
   switch (mode) {
     case 'ignore':
       log.warn({ mode, anomalies, types: typesOf(scan) }, 'persistence anomalies ignored at startup');
-      return { mode, skipped: false, scan, recovery: null };
+      return { ok: true, mode, skipped: false, scan, recovery: null };
     case 'scan_only':
       log.warn({ mode, anomalies, types: typesOf(scan) }, 'persistence anomalies found at startup (scan only, nothing changed)');
-      return { mode, skipped: false, scan, recovery: null };
+      return { ok: true, mode, skipped: false, scan, recovery: null };
     case 'fail_on_anomaly':
-      log.error({ mode, anomalies, types: typesOf(scan) }, 'persistence anomalies found; refusing to start');
-      throw new PapyraError(
-        'PAPYRA_STARTUP_ANOMALIES',
-        `The ${backend.name} store has ${anomalies} anomal${anomalies === 1 ? 'y' : 'ies'}; repair it (papyra persistence recover --mode repair) or start with mode 'recover'.`,
-        { details: { scan } },
-      );
+      return {
+        ok: false,
+        mode,
+        code: 'PAPYRA_STARTUP_ANOMALIES',
+        message: `The ${backend.name} store has ${plural(anomalies)}; repair it (papyra persistence recover --mode repair) or start with mode 'recover'.`,
+        scan,
+        recovery: null,
+      };
     case 'recover': {
       const config = options.recovery ?? { mode: 'repair' };
       if (!backend.capabilities.recover) {
-        throw new PapyraError('PAPYRA_STARTUP_RECOVERY_INCOMPLETE', `The ${backend.name} backend cannot recover; ${anomalies} anomalies remain.`, {
-          details: { scan },
-        });
+        const message = `The ${backend.name} backend cannot recover; ${plural(anomalies)} remain.`;
+        return { ok: false, mode, code: 'PAPYRA_STARTUP_RECOVERY_INCOMPLETE', message, scan, recovery: null };
       }
       const recovery = await backend.recover(config);
       await callHook(log, 'onRecovery', options.onRecovery, recovery);
       const remaining = recovery.postScan.anomalies.length;
       if (remaining > 0) {
-        log.error({ mode, recovery: config.mode, remaining }, 'startup recovery left anomalies');
-        throw new PapyraError(
-          'PAPYRA_STARTUP_RECOVERY_INCOMPLETE',
-          `Recovery (${config.mode}) of the ${backend.name} store left ${remaining} anomal${remaining === 1 ? 'y' : 'ies'}.`,
-          { details: { scan, recovery } },
-        );
+        const message = `Recovery (${config.mode}) of the ${backend.name} store left ${plural(remaining)}.`;
+        return { ok: false, mode, code: 'PAPYRA_STARTUP_RECOVERY_INCOMPLETE', message, scan, recovery };
       }
       log.info({ mode, recovery: config.mode, dropped: recovery.droppedRecords }, 'store recovered at startup');
-      return { mode, skipped: false, scan, recovery };
+      return { ok: true, mode, skipped: false, scan, recovery };
     }
   }
+}
+
+/**
+ * The check run before anything uses a store (SPEC §5). Resolves when the store may be used;
+ * rejects with `PAPYRA_STARTUP_ANOMALIES` or `PAPYRA_STARTUP_RECOVERY_INCOMPLETE`, whose
+ * `details` are typed: read them with `startupFailureOf(error)`.
+ */
+export async function runStartupCheck(backend: PersistenceBackend, options: StartupCheckOptions = {}): Promise<StartupCheckResult> {
+  const outcome = await checkStartup(backend, options);
+  if (outcome.ok) {
+    const { ok: _ok, ...result } = outcome;
+    return result;
+  }
+  const log = (options.logger ?? silentLogger).child({ component: 'startup-check', backend: backend.name });
+  log.error({ mode: outcome.mode, code: outcome.code, anomalies: outcome.scan.anomalies.length, types: typesOf(outcome.scan) }, 'refusing to start');
+  const { code, message, scan, recovery } = outcome;
+  throw new PapyraError(code, message, { details: { scan, recovery } });
+}
+
+/** The failure behind a `runStartupCheck` rejection, typed; null for any other error. */
+export function startupFailureOf(error: unknown): StartupFailure | null {
+  if (!PapyraError.isInstance(error)) return null;
+  if (error.code !== 'PAPYRA_STARTUP_ANOMALIES' && error.code !== 'PAPYRA_STARTUP_RECOVERY_INCOMPLETE') return null;
+  const { scan, recovery } = error.details as { scan: ScanReport; recovery: RecoveryReport | null };
+  return error.code === 'PAPYRA_STARTUP_ANOMALIES'
+    ? { code: error.code, message: error.message, scan, recovery: null }
+    : { code: error.code, message: error.message, scan, recovery: recovery ?? null };
+}
+
+function plural(n: number): string {
+  return `${n} anomal${n === 1 ? 'y' : 'ies'}`;
 }
 
 function typesOf(report: ScanReport): string[] {

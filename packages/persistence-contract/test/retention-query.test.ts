@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { applyListQuery, applyRetention, createAudit, createEvent, encodedSize, hasRetention, normalizeListQuery, normalizeRetention, PapyraError, retainedMask } from '../src/index.js';
+import { applyListQuery, applyRetention, createAudit, createDeadLetter, createEvent, encodedSize, hasRetention, normalizeListQuery, normalizeRetention, PapyraError, retainedMask } from '../src/index.js';
 
 const NOW = 1_700_000_000_000;
 const event = (n: number, timestamp = NOW - 1000 + n, text = '') => createEvent({ systemId: 's', actorAddress: `s:${n}`, eventType: 'E', payload: { n, text }, timestamp });
@@ -98,5 +98,28 @@ describe('list query', () => {
     expect(codeOf(() => normalizeListQuery({ since: Number.NaN }))).toBe('PAPYRA_INVALID_ARGUMENT');
     expect(codeOf(() => normalizeListQuery({ order: 'up' as 'asc' }))).toBe('PAPYRA_INVALID_ARGUMENT');
     expect(normalizeListQuery()).toEqual({ order: 'asc' });
+  });
+});
+
+describe('ListQuery filters (actor, eventType, target)', () => {
+  const ev = (n: number, actor: string, type: string) =>
+    createEvent({ systemId: 's', actorAddress: actor, eventType: type, timestamp: 1_000 + n });
+  const records = [ev(1, 's:1', 'ActorStarted'), ev(2, 's:2', 'ActorStarted'), ev(3, 's:1', 'ActorCrashed'), ev(4, 's:1', 'ActorStopped')];
+
+  it('filters before limit, so limit counts matching records', () => {
+    expect(applyListQuery(records, { actor: 's:1', limit: 2 }).map((r) => r.timestamp)).toEqual([1_003, 1_004]);
+    expect(applyListQuery(records, { eventType: 'ActorStarted' }).map((r) => r.actorAddress)).toEqual(['s:1', 's:2']);
+    expect(applyListQuery(records, { actor: 's:1', eventType: 'ActorCrashed' })).toHaveLength(1);
+    expect(applyListQuery(records, { target: 's:1' })).toEqual([]);
+  });
+
+  it('target matches dead letters only', () => {
+    const dl = createDeadLetter({ systemId: 's', target: 's:9', messageType: 'Ping', timestamp: 5 });
+    expect(applyListQuery([dl], { target: 's:9' })).toHaveLength(1);
+    expect(applyListQuery([dl], { actor: 's:9' })).toHaveLength(0);
+  });
+
+  it('rejects a filter that is not a string', () => {
+    expect(() => normalizeListQuery({ actor: 1 as never })).toThrow(expect.objectContaining({ code: 'PAPYRA_INVALID_ARGUMENT' }));
   });
 });

@@ -10,9 +10,9 @@ type Variant = new (options: LineStoreOptions) => LineStoreBackend;
 /** Silently drops the third record it is given, yet resolves. */
 class LosesARecord extends LineStoreBackend {
   #seen = 0;
-  protected override async append(record: PersistedRecord): Promise<void> {
+  protected override async append(kind: RecordKind, record: PersistedRecord): Promise<void> {
     if (++this.#seen === 3) return;
-    return super.append(record);
+    return super.append(kind, record);
   }
 }
 
@@ -43,11 +43,11 @@ class IgnoresRetention extends LineStoreBackend {
 
 /** Keeps accepting (and counting) writes after close(). */
 class AcceptsWritesAfterClose extends LineStoreBackend {
-  protected override async append(record: PersistedRecord): Promise<void> {
+  protected override async append(kind: RecordKind, record: PersistedRecord): Promise<void> {
     const closed = this.closed;
     this.closed = false;
     try {
-      await super.append(record);
+      await super.append(kind, record);
     } finally {
       this.closed = closed;
     }
@@ -56,7 +56,7 @@ class AcceptsWritesAfterClose extends LineStoreBackend {
 
 /** Read-modify-write across an await: concurrent appends overwrite each other. */
 class LosesConcurrentAppends extends LineStoreBackend {
-  protected override async append(record: PersistedRecord): Promise<void> {
+  protected override async append(_kind: RecordKind, record: PersistedRecord): Promise<void> {
     this.checkOpen();
     const before = this.disk.files.get(this.path) ?? '';
     await new Promise((resolve) => setImmediate(resolve));
@@ -90,8 +90,8 @@ class RepairDropsOneMore extends LineStoreBackend {
 
 /** Counts bytes without the newline. */
 class MiscountsBytes extends LineStoreBackend {
-  protected override async append(record: PersistedRecord): Promise<void> {
-    await super.append(record);
+  protected override async append(kind: RecordKind, record: PersistedRecord): Promise<void> {
+    await super.append(kind, record);
     this.metrics.recordWritten(record.kind, 0, -1, 0);
   }
 }

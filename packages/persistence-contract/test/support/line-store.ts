@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  PapyraError,
   PersistenceMetrics,
   applyListQuery,
   backendClosedError,
@@ -28,6 +27,7 @@ import {
   type ScanReport,
   type WallClock,
 } from '../../src/index.js';
+import { checkRecoveryConfig, validateRecord } from '../../src/kit/index.js';
 import type { ConformanceHarness, CorruptionKind } from '../../src/conformance/index.js';
 
 /**
@@ -69,13 +69,13 @@ export class LineStoreBackend implements PersistenceBackend {
   }
 
   recordEvent(event: PersistedEvent): Promise<void> {
-    return this.append(event);
+    return this.append('event', event);
   }
   recordAudit(audit: PersistedAudit): Promise<void> {
-    return this.append(audit);
+    return this.append('audit', audit);
   }
   recordDeadLetter(deadLetter: PersistedDeadLetter): Promise<void> {
-    return this.append(deadLetter);
+    return this.append('dead_letter', deadLetter);
   }
   listEvents(query?: ListQuery): Promise<PersistedEvent[]> {
     return this.list('event', query) as Promise<PersistedEvent[]>;
@@ -96,7 +96,7 @@ export class LineStoreBackend implements PersistenceBackend {
 
   async recover(config: RecoveryConfig): Promise<RecoveryReport> {
     this.checkOpen();
-    if (config.mode === 'quarantine' && !config.quarantineDir) throw new PapyraError('PAPYRA_INVALID_CONFIG', 'quarantine needs a quarantineDir');
+    checkRecoveryConfig(config);
     const scan = await this.scan();
     const { records } = this.parse();
     const report: RecoveryReport = { backend: this.name, mode: config.mode, scan, postScan: scan, repairedFiles: [], quarantinedFiles: [], keptRecords: records.length, droppedRecords: 0 };
@@ -159,8 +159,9 @@ export class LineStoreBackend implements PersistenceBackend {
     this.closed = true;
   }
 
-  protected async append(record: PersistedRecord): Promise<void> {
+  protected async append(kind: RecordKind, record: PersistedRecord): Promise<void> {
     this.checkOpen();
+    validateRecord(record, kind);
     const line = encodeRecord(record);
     const content = this.disk.files.get(this.path) ?? '';
     // After a torn tail, start a fresh line so the new record stays whole.
