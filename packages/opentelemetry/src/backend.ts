@@ -1,5 +1,5 @@
 import type { Attributes, BatchObservableCallback, BatchObservableResult, Meter, ObservableCounter } from '@opentelemetry/api';
-import { redactSecrets, type Logger, type MetricsSample, type PersistenceMetrics } from '@papyra/persistence-contract';
+import { PAPYRA_INSTRUMENTS as I, redactSecrets, type InstrumentDefinition, type Logger, type MetricsSample, type PersistenceMetrics } from '@papyra/persistence-contract';
 import { LabelTally, MAX_LABELS, OTHER } from './tally.js';
 
 /** The part of a `PersistenceBackend` this package reads. */
@@ -15,19 +15,19 @@ const LATENCY_BUCKETS_S = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 
 export function observeBackend(meter: Meter, backend: MetricsBackend, base: Attributes, parentLogger: Logger): () => void {
   const logger = parentLogger.child({ component: 'opentelemetry', backend: backend.name });
   const attrs: Attributes = { ...base, 'papyra.backend': backend.name };
-  const counter = (name: string, unit: string, description: string) => meter.createObservableCounter(name, { unit, description });
+  const counter = ({ name, unit, description }: InstrumentDefinition) => meter.createObservableCounter(name, { unit, description });
 
-  const records = counter('papyra.persistence.records.written', '{record}', 'Records that reached the store.');
-  const bytes = counter('papyra.persistence.bytes.written', 'By', 'UTF-8 bytes of the encoded records that reached the store.');
-  const writeErrors = counter('papyra.persistence.write.errors', '{record}', 'Records whose write failed.');
-  const dropped = counter('papyra.persistence.records.dropped', '{record}', 'Records dropped without being written (e.g. a full outage buffer).');
-  const scans = counter('papyra.persistence.scans', '{scan}', 'Scans run; failed ones carry error.type.');
-  const anomalies = counter('papyra.persistence.anomalies', '{anomaly}', 'Anomalies reported by scans.');
-  const recoveries = counter('papyra.persistence.recoveries', '{recovery}', 'Recoveries run; failed ones carry error.type.');
-  const compactions = counter('papyra.persistence.compactions', '{compaction}', 'Compactions run; failed ones carry error.type.');
-  const latency = meter.createHistogram('papyra.persistence.write.duration', {
-    unit: 's',
-    description: 'Time from a write being accepted to it being as durable as the backend promises, per record.',
+  const records = counter(I.recordsWritten);
+  const bytes = counter(I.bytesWritten);
+  const writeErrors = counter(I.writeErrors);
+  const dropped = counter(I.recordsDropped);
+  const scans = counter(I.scans);
+  const anomalies = counter(I.anomalies);
+  const recoveries = counter(I.recoveries);
+  const compactions = counter(I.compactions);
+  const latency = meter.createHistogram(I.writeDuration.name, {
+    unit: I.writeDuration.unit,
+    description: I.writeDuration.description,
     advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S },
   });
 

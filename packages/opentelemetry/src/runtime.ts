@@ -1,13 +1,18 @@
 import type { Attributes, BatchObservableCallback, Meter } from '@opentelemetry/api';
+import { PAPYRA_INSTRUMENTS as I, type InstrumentDefinition } from '@papyra/persistence-contract';
 import { OTHER } from './tally.js';
 
 /** The fields of `ActorSystem.metrics.snapshot()` this package reads. */
 export interface RuntimeMetricsSnapshot {
   actorsAlive: number;
+  actorsStopping: number;
+  actorsRestarting: number;
   actorsSpawned: number;
   actorsStopped: number;
   /** Messages waiting in every mailbox. */
   mailboxDepth: number;
+  /** The fullest mailbox's depth over its capacity (newer `@papyra/core`). */
+  mailboxMaxFill?: number;
   messagesProcessed: number;
   /** Sum of the time spent in `receive`. */
   processingTimeMs: number;
@@ -16,7 +21,7 @@ export interface RuntimeMetricsSnapshot {
   deadLetters: number;
   askTimeouts: number;
   /** The system's own persistence writer; null without a backend. */
-  persistence: { pending: number; writeErrors: number; writeTimeouts: number; dropped: number } | null;
+  persistence: { pending: number; oldestPendingAgeMs?: number | null; writeErrors: number; writeTimeouts: number; dropped: number } | null;
 }
 
 /** The part of an `ActorSystem` this package reads; structural, so `@papyra/core` is no dependency. */
@@ -28,31 +33,38 @@ export interface MetricsSystem {
 /** Maps an actor system's runtime metrics onto instruments; returns the undo function. */
 export function observeRuntime(meter: Meter, system: MetricsSystem, base: Attributes): () => void {
   const attrs: Attributes = { ...base, 'papyra.system.id': system.systemId };
-  const counter = (name: string, unit: string, description: string) => meter.createObservableCounter(name, { unit, description });
-  const upDown = (name: string, unit: string, description: string) => meter.createObservableUpDownCounter(name, { unit, description });
+  const counter = ({ name, unit, description }: InstrumentDefinition) => meter.createObservableCounter(name, { unit, description });
+  const upDown = ({ name, unit, description }: InstrumentDefinition) => meter.createObservableUpDownCounter(name, { unit, description });
+  const gauge = ({ name, unit, description }: InstrumentDefinition) => meter.createObservableGauge(name, { unit, description });
 
-  const alive = upDown('papyra.actors.alive', '{actor}', 'Actors spawned and not yet fully stopped.');
-  const spawned = counter('papyra.actors.spawned', '{actor}', 'Actors spawned.');
-  const stopped = counter('papyra.actors.stopped', '{actor}', 'Actors stopped.');
-  const crashes = counter('papyra.actor.crashes', '{crash}', 'Times an actor threw from a handler.');
-  const restarts = counter('papyra.actor.restarts', '{restart}', 'Actor restarts by supervision.');
-  const depth = upDown('papyra.mailbox.depth', '{message}', 'Messages waiting in every mailbox.');
-  const processed = counter('papyra.messages.processed', '{message}', 'Messages handled by actors.');
-  const processing = counter('papyra.messages.processing.time', 's', 'Time spent handling messages; divide by papyra.messages.processed for the mean.');
-  const deadLetters = counter('papyra.dead_letters', '{message}', 'Messages that could not be delivered.');
-  const askTimeouts = counter('papyra.ask.timeouts', '{ask}', 'Asks that got no reply in time.');
-  const pending = upDown('papyra.system.persistence.pending', '{record}', 'Records the system has queued for its backend and not yet settled.');
-  const writeErrors = counter('papyra.system.persistence.errors', '{record}', 'Records the backend failed to write or did not confirm in time.');
-  const dropped = counter('papyra.system.persistence.dropped', '{record}', 'Records never handed to the backend (queue full, too many writes hanging).');
+  const actors = upDown(I.actors);
+  const spawned = counter(I.actorsSpawned);
+  const stopped = counter(I.actorsStopped);
+  const crashes = counter(I.crashes);
+  const restarts = counter(I.restarts);
+  const depth = upDown(I.mailboxDepth);
+  const fill = gauge(I.mailboxFill);
+  const processed = counter(I.messagesProcessed);
+  const processing = counter(I.processingTime);
+  const deadLetters = counter(I.deadLetters);
+  const askTimeouts = counter(I.askTimeouts);
+  const pending = upDown(I.pending);
+  const oldestPending = gauge(I.oldestPendingAge);
+  const writeErrors = counter(I.systemWriteErrors);
+  const dropped = counter(I.systemDropped);
 
   const observe: BatchObservableCallback = (result) => {
     const s = system.metrics.snapshot();
-    result.observe(alive, s.actorsAlive, attrs);
+    const running = Math.max(0, s.actorsAlive - s.actorsStopping - s.actorsRestarting);
+    result.observe(actors, running, { ...attrs, 'papyra.actor.state': 'running' });
+    result.observe(actors, s.actorsStopping, { ...attrs, 'papyra.actor.state': 'stopping' });
+    result.observe(actors, s.actorsRestarting, { ...attrs, 'papyra.actor.state': 'restarting' });
     result.observe(spawned, s.actorsSpawned, attrs);
     result.observe(stopped, s.actorsStopped, attrs);
     result.observe(crashes, s.crashes, attrs);
     result.observe(restarts, s.restarts, attrs);
     result.observe(depth, s.mailboxDepth, attrs);
+    if (s.mailboxMaxFill !== undefined) result.observe(fill, s.mailboxMaxFill, attrs);
     result.observe(processed, s.messagesProcessed, attrs);
     result.observe(processing, s.processingTimeMs / 1000, attrs);
     result.observe(deadLetters, s.deadLetters, attrs);
@@ -60,11 +72,12 @@ export function observeRuntime(meter: Meter, system: MetricsSystem, base: Attrib
     const p = s.persistence;
     if (p === null) return;
     result.observe(pending, p.pending, attrs);
+    if (p.oldestPendingAgeMs !== undefined) result.observe(oldestPending, (p.oldestPendingAgeMs ?? 0) / 1000, attrs);
     result.observe(dropped, p.dropped, attrs);
     result.observe(writeErrors, p.writeTimeouts, { ...attrs, 'error.type': 'timeout' });
     result.observe(writeErrors, p.writeErrors - p.writeTimeouts, { ...attrs, 'error.type': OTHER });
   };
-  const observables = [alive, spawned, stopped, crashes, restarts, depth, processed, processing, deadLetters, askTimeouts, pending, writeErrors, dropped];
+  const observables = [actors, spawned, stopped, crashes, restarts, depth, processed, processing, deadLetters, askTimeouts, pending, writeErrors, dropped, fill, oldestPending];
   meter.addBatchObservableCallback(observe, observables);
   return () => meter.removeBatchObservableCallback(observe, observables);
 }

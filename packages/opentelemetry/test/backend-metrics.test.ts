@@ -27,14 +27,14 @@ describe('backend metrics', () => {
 
     const c = await collect();
     const b = { 'papyra.backend': 'custom' };
-    expect(c.value('papyra.persistence.records.written', { ...b, 'papyra.record.kind': 'event' })).toBe(3);
-    expect(c.value('papyra.persistence.records.written', { ...b, 'papyra.record.kind': 'dead_letter' })).toBe(1);
-    expect(c.value('papyra.persistence.records.written', { ...b, 'papyra.record.kind': 'audit' })).toBe(0);
-    expect(c.value('papyra.persistence.bytes.written', { 'papyra.record.kind': 'event' })).toBe(300);
-    expect(c.unit('papyra.persistence.bytes.written')).toBe('By');
+    expect(c.value('papyra.persistence.record.written', { ...b, 'papyra.record.kind': 'event' })).toBe(3);
+    expect(c.value('papyra.persistence.record.written', { ...b, 'papyra.record.kind': 'dead_letter' })).toBe(1);
+    expect(c.value('papyra.persistence.record.written', { ...b, 'papyra.record.kind': 'audit' })).toBe(0);
+    expect(c.value('papyra.persistence.record.size', { 'papyra.record.kind': 'event' })).toBe(300);
+    expect(c.unit('papyra.persistence.record.size')).toBe('By');
     expect(c.value('papyra.persistence.write.errors', { 'error.type': 'PAPYRA_IO' })).toBe(2);
     expect(c.value('papyra.persistence.write.errors', { 'error.type': 'TypeError' })).toBe(1);
-    expect(c.value('papyra.persistence.records.dropped', { 'papyra.drop.reason': 'buffer_full' })).toBe(5);
+    expect(c.value('papyra.persistence.record.dropped', { 'papyra.drop.reason': 'buffer_full' })).toBe(5);
     expect(c.value('papyra.persistence.anomalies', { 'papyra.anomaly.type': 'CORRUPTED_LINE' })).toBe(2);
     expect(c.value('papyra.persistence.anomalies', { 'papyra.anomaly.type': 'TRUNCATED_LINE' })).toBe(1);
     expect(c.points('papyra.persistence.scans').map((p) => [p.attributes['error.type'], p.value])).toEqual([[undefined, 1], ['PAPYRA_PERMISSION_DENIED', 1]]);
@@ -89,7 +89,7 @@ describe('backend metrics', () => {
     const after = await collect();
     expect(after.histogram('papyra.persistence.write.duration')?.count).toBe(1);
     // The SDK keeps exporting the last cumulative value it saw; nothing observes the 7 new records.
-    expect(after.value('papyra.persistence.records.written', { 'papyra.record.kind': 'event' }) ?? 1).toBe(1);
+    expect(after.value('papyra.persistence.record.written', { 'papyra.record.kind': 'event' }) ?? 1).toBe(1);
     await provider.shutdown();
   });
 
@@ -107,9 +107,9 @@ describe('backend metrics', () => {
 
     const got = await collect();
     const event = { 'papyra.record.kind': 'event' };
-    expect(got.value('papyra.persistence.records.written', { ...event, 'papyra.backend': 'ndjson' })).toBe(1);
-    expect(got.value('papyra.persistence.records.written', { ...event, 'papyra.store': 'main' })).toBe(2);
-    expect(got.value('papyra.persistence.records.written', { ...event, 'papyra.store': 'audit' })).toBe(4);
+    expect(got.value('papyra.persistence.record.written', { ...event, 'papyra.backend': 'ndjson' })).toBe(1);
+    expect(got.value('papyra.persistence.record.written', { ...event, 'papyra.store': 'main' })).toBe(2);
+    expect(got.value('papyra.persistence.record.written', { ...event, 'papyra.store': 'audit' })).toBe(4);
     for (const reg of regs) reg.unregister();
     await provider.shutdown();
   });

@@ -61,14 +61,14 @@ describe('end to end: ActorSystem + NdjsonBackend → OpenTelemetry SDK', () => 
     const sys = { 'papyra.system.id': 'otel' };
     expect(running.value('papyra.actor.restarts', sys)).toBe(3);
     expect(running.value('papyra.actor.crashes', sys)).toBe(3);
-    expect(running.value('papyra.dead_letters', sys)).toBe(2);
-    expect(running.value('papyra.actors.alive', sys)).toBe(1);
-    expect(running.value('papyra.actors.spawned', sys)).toBe(2);
-    expect(running.value('papyra.actors.stopped', sys)).toBe(1);
+    expect(running.value('papyra.message.dead_letters', sys)).toBe(2);
+    expect(running.value('papyra.actor.count', { ...sys, 'papyra.actor.state': 'running' })).toBe(1);
+    expect(running.value('papyra.actor.spawned', sys)).toBe(2);
+    expect(running.value('papyra.actor.stopped', sys)).toBe(1);
     expect(running.value('papyra.mailbox.depth', sys)).toBe(0);
-    expect(running.value('papyra.messages.processed', sys)).toBe(5); // ping + 4 echoes; the 3 crashing ones count as crashes
-    expect(running.value('papyra.messages.processing.time', sys)).toBeGreaterThan(0);
-    expect(running.unit('papyra.messages.processing.time')).toBe('s');
+    expect(running.value('papyra.message.processed', sys)).toBe(5); // ping + 4 echoes; the 3 crashing ones count as crashes
+    expect(running.value('papyra.message.processing.time', sys)).toBeGreaterThan(0);
+    expect(running.unit('papyra.message.processing.time')).toBe('s');
 
     await system.close(); // flushes the backend: every record is on disk
     const file = await readFile(join(dir, 'papyra.ndjson'), 'utf8');
@@ -81,12 +81,12 @@ describe('end to end: ActorSystem + NdjsonBackend → OpenTelemetry SDK', () => 
     const closed = await sdk.collect();
     const nd = { 'papyra.backend': 'ndjson' };
     for (const kind of Object.keys(kinds) as Array<keyof typeof kinds>) {
-      expect(closed.value('papyra.persistence.records.written', { ...nd, 'papyra.record.kind': kind })).toBe(kinds[kind]);
+      expect(closed.value('papyra.persistence.record.written', { ...nd, 'papyra.record.kind': kind })).toBe(kinds[kind]);
     }
-    expect(sum(closed, 'papyra.persistence.bytes.written')).toBe(Buffer.byteLength(file));
+    expect(sum(closed, 'papyra.persistence.record.size')).toBe(Buffer.byteLength(file));
     expect(closed.histogram('papyra.persistence.write.duration', { ...nd, 'papyra.record.kind': 'event' })?.count).toBe(kinds.event);
     expect(sum(closed, 'papyra.persistence.write.errors')).toBe(0);
-    expect(closed.value('papyra.actors.alive', { 'papyra.system.id': 'otel' })).toBe(0);
+    expect(closed.value('papyra.actor.count', { 'papyra.system.id': 'otel', 'papyra.actor.state': 'running' })).toBe(0);
 
     await appendFile(join(dir, 'papyra.ndjson'), '{"kind":"event","id":"torn');
     const report = await backend.scan();

@@ -18,7 +18,7 @@ describe('process hygiene', () => {
     expect(result.killed).toBe(false);
     expect(result.code).toBe(0);
     const { names, handles } = JSON.parse(result.stdout) as { names: string[]; handles: string[] };
-    expect(names).toEqual(expect.arrayContaining(['papyra.persistence.records.written', 'papyra.messages.processed']));
+    expect(names).toEqual(expect.arrayContaining(['papyra.persistence.record.written', 'papyra.message.processed']));
     expect(handles).toEqual([]);
   });
 });
