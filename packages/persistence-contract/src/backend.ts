@@ -1,6 +1,7 @@
 import type { CompactionReport, OperationOptions, RecoveryConfig, RecoveryReport, ScanReport } from './anomalies.js';
 import type { PersistenceMetrics } from './metrics.js';
 import type { ListQuery } from './query.js';
+import type { ReadOptions, StoredRecord } from './read.js';
 import type { PersistedAudit, PersistedDeadLetter, PersistedEvent } from './records.js';
 import type { RetentionPolicy } from './retention.js';
 
@@ -32,6 +33,13 @@ export interface PersistenceBackend {
   listEvents(query?: ListQuery): Promise<PersistedEvent[]>;
   listAudits(query?: ListQuery): Promise<PersistedAudit[]>;
   listDeadLetters(query?: ListQuery): Promise<PersistedDeadLetter[]>;
+  /**
+   * Optional: streams the visible records (retention applied, damaged entries skipped) of the
+   * window, oldest first per kind, with bounded memory; `line` is the stored bytes where the backend
+   * keeps them. Exports, statistics and inventories use it through `readRecords()`, which falls
+   * back to the list methods for a backend without it.
+   */
+  records?(options?: ReadOptions): AsyncIterable<StoredRecord>;
   /** Never mutates storage; reports every anomaly. */
   scan(options?: OperationOptions): Promise<ScanReport>;
   recover(config: RecoveryConfig, options?: OperationOptions): Promise<RecoveryReport>;

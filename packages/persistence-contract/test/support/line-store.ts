@@ -26,6 +26,8 @@ import {
   type RetentionPolicy,
   type ScanReport,
   type WallClock,
+  type ReadOptions,
+  type StoredRecord,
 } from '../../src/index.js';
 import { checkRecoveryConfig, validateRecord } from '../../src/kit/index.js';
 import type { ConformanceHarness, CorruptionKind } from '../../src/conformance/index.js';
@@ -145,6 +147,20 @@ export class LineStoreBackend implements PersistenceBackend {
       removedRecords: records.length - kept.length,
       reclaimedBytes: beforeBytes - afterBytes,
     };
+  }
+
+  /** Streams the visible records with their stored lines (the optional `records()` of the contract). */
+  async *records(options: ReadOptions = {}): AsyncGenerator<StoredRecord> {
+    this.checkOpen();
+    const { records } = this.parse();
+    const mask = this.mask(records);
+    for (let i = 0; i < records.length; i++) {
+      const { line, record } = records[i]!;
+      if (!mask[i] || (options.kinds && !options.kinds.includes(record.kind))) continue;
+      if (options.since !== undefined && record.timestamp < options.since) continue;
+      if (options.until !== undefined && !(record.timestamp < options.until)) continue;
+      yield { record, line };
+    }
   }
 
   protected rewrite(kept: Parsed[]): void {
