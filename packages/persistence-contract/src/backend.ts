@@ -2,6 +2,7 @@ import type { CompactionReport, OperationOptions, RecoveryConfig, RecoveryReport
 import type { PersistenceMetrics } from './metrics.js';
 import type { ListQuery } from './query.js';
 import type { ReadOptions, StoredRecord } from './read.js';
+import type { StoreStats } from './stats.js';
 import type { PersistedAudit, PersistedDeadLetter, PersistedEvent } from './records.js';
 import type { RetentionPolicy } from './retention.js';
 
@@ -40,6 +41,8 @@ export interface PersistenceBackend {
    * back to the list methods for a backend without it.
    */
   records?(options?: ReadOptions): AsyncIterable<StoredRecord>;
+  /** Optional: `storeStats()` answered by the store itself (SQL aggregates, stream lengths). */
+  stats?(options?: { signal?: AbortSignal }): Promise<StoreStats>;
   /** Never mutates storage; reports every anomaly. */
   scan(options?: OperationOptions): Promise<ScanReport>;
   recover(config: RecoveryConfig, options?: OperationOptions): Promise<RecoveryReport>;

@@ -29,6 +29,7 @@ export {
 export { normalizeRetention, hasRetention, retainedMask, applyRetention, type RetentionPolicy, type RetentionItem } from './retention.js';
 export { normalizeListQuery, applyListQuery, matchesQuery, hasFilters, type ListQuery } from './query.js';
 export { readRecords, type ReadOptions, type StoredRecord } from './read.js';
+export { storeStats, totalOf, type StoreStats, type KindStats } from './stats.js';
 export { PAPYRA_INSTRUMENTS, prometheusName, type InstrumentDefinition, type InstrumentKind } from './instruments.js';
 export { PersistenceMetrics, type PersistenceMetricsSnapshot, type LatencySummary, type MetricsSample, type FailedOperation } from './metrics.js';
 export { silentLogger, redactSecrets, redactError, type Logger } from './logger.js';
