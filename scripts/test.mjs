@@ -8,7 +8,7 @@ const root = new URL('..', import.meta.url).pathname;
 const resultsDir = join(root, '.test-results');
 rmSync(resultsDir, { recursive: true, force: true });
 
-const lint = spawnSync('eslint', ['.'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+const lint = spawnSync('pnpm', ['lint'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
 const turbo = spawnSync(
   'turbo',
   ['run', 'build', 'typecheck', 'test', '--concurrency=2', '--continue'],
