@@ -1,5 +1,6 @@
 import {
   PersistenceMetrics,
+  RECORD_KINDS,
   applyListQuery,
   decodeRecord,
   encodeRecord,
@@ -20,7 +21,9 @@ import {
   type PersistenceBackend,
   type RecordKind,
   type RecoveryConfig,
+  type ReadOptions,
   type RecoveryReport,
+  type StoredRecord,
   type RetentionPolicy,
   type ScanReport,
   type WallClock,
@@ -95,6 +98,20 @@ export class MemoryBackend implements PersistenceBackend {
 
   async listDeadLetters(query?: ListQuery): Promise<PersistedDeadLetter[]> {
     return this.#list('dead_letter', query) as PersistedDeadLetter[];
+  }
+
+  /** The visible records of the window with their stored lines, kind after kind. */
+  async *records(options: ReadOptions = {}): AsyncGenerator<StoredRecord> {
+    this.#guard.assertOpen();
+    const now = this.#clock();
+    for (const kind of options.kinds ?? RECORD_KINDS) {
+      throwIfAborted('read', options);
+      for (const { line, timestamp } of this.#retained(kind, now)) {
+        if (options.since !== undefined && timestamp < options.since) continue;
+        if (options.until !== undefined && !(timestamp < options.until)) continue;
+        yield { record: decodeRecord(line), line };
+      }
+    }
   }
 
   /** Nothing in memory can be torn or corrupted: the report is always clean. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createAudit, createEvent, PapyraError, type Logger } from '@papyra/persistence-contract';
+import { createAudit, createDeadLetter, createEvent, encodeRecord, PapyraError, type Logger } from '@papyra/persistence-contract';
 import { MemoryBackend } from '../src/index.js';
 
 const event = (n: number, timestamp?: number) =>
@@ -108,5 +108,24 @@ describe('MemoryBackend', () => {
     await backend.compact();
     expect(bindings).toEqual([{ component: 'persistence', backend: 'memory' }]);
     expect(messages).toEqual(['store compacted']);
+  });
+});
+
+describe('MemoryBackend.records()', () => {
+  it('streams the visible records with their lines, by kind, within the window', async () => {
+    const backend = new MemoryBackend({ retention: { maxRecords: 2 } });
+    for (let i = 1; i <= 3; i++) await backend.recordEvent(event(i, 1_000 * i));
+    await backend.recordDeadLetter(createDeadLetter({ systemId: 's', target: 's:1', messageType: 'Ping', timestamp: 2_500 }));
+    const all = [];
+    for await (const r of backend.records()) all.push(r);
+    expect(all.map((r) => [r.record.kind, r.record.timestamp])).toEqual([
+      ['event', 2_000],
+      ['event', 3_000],
+      ['dead_letter', 2_500],
+    ]);
+    expect(all[0]!.line).toBe(encodeRecord(all[0]!.record));
+    const windowed = [];
+    for await (const r of backend.records({ kinds: ['event'], since: 2_500, until: 10_000 })) windowed.push(r.record.timestamp);
+    expect(windowed).toEqual([3_000]);
   });
 });
