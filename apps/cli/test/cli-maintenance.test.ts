@@ -61,7 +61,7 @@ describe('persistence recover', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('the store is clean');
     expect(run.stdout).toMatch(/kept\s+17 records/);
-    expect(run.stdout).toMatch(/dropped\s+3 records/);
+    expect(run.stdout).toMatch(/removed\s+3 damaged lines/);
     expect(readFileSync(path)).toEqual(readFileSync(copyFixture(dir, 'original.ndjson')));
     const again = parseJson(await papyra(['persistence', 'recover', '--mode', 'repair', '--path', path, '--json'], { cwd: dir }));
     expect(again).toMatchObject({ clean: true, mode: 'repair', keptRecords: 17, droppedRecords: 0, scan: { anomalies: [] }, postScan: { anomalies: [] } });
@@ -101,6 +101,8 @@ describe.each([
   ['doctor', 'run'],
 ])('%s %s', (group, command) => {
   const check = (args: string[]) => papyra([group!, command!, ...args], { cwd: dir });
+  // doctor has one health field, `healthy`; startup-check answers `ok`.
+  const verdict = (ok: boolean) => (group === 'doctor' ? { healthy: ok } : { ok });
 
   it('exits 0 on a clean store', async () => {
     copyFixture(dir);
@@ -122,7 +124,7 @@ describe.each([
     expect(run.stdout).toContain(`${path}:19 (offset 7364) INVALID_RECORD`);
     expect(run.stderr).toContain('hint: run papyra persistence recover --mode repair');
     const json = parseJson(await check(['--path', path, '--json']));
-    expect(json).toMatchObject({ mode: 'fail_on_anomaly', outcome: 'anomalies', ok: false, scan: { backend: 'ndjson' } });
+    expect(json).toMatchObject({ mode: 'fail_on_anomaly', outcome: 'anomalies', ...verdict(false), scan: { backend: 'ndjson' } });
     expect(json.scan.anomalies).toHaveLength(3);
     expect(readFileSync(path)).toEqual(before);
   });
@@ -141,7 +143,7 @@ describe.each([
     const run = await check(['--path', path, '--mode', 'recover', '--json']);
     expect(run.code).toBe(0);
     const json = parseJson(run);
-    expect(json).toMatchObject({ outcome: 'ok', ok: true, recovery: { mode: 'repair', droppedRecords: 3, postScan: { anomalies: [] } } });
+    expect(json).toMatchObject({ outcome: 'ok', ...verdict(true), recovery: { mode: 'repair', droppedRecords: 3, postScan: { anomalies: [] } } });
     expect((await papyra(['persistence', 'scan', '--path', path], { cwd: dir })).code).toBe(0);
   });
 
@@ -150,7 +152,8 @@ describe.each([
     expect(run.code).toBe(2);
     expect(run.stdout).toContain('Failed: recovery (repair) left anomalies');
     const json = parseJson(await check(['--config', STUBBORN_STORE, '--mode', 'recover', '--json']));
-    expect(json).toMatchObject({ outcome: 'recovery_incomplete', ok: false });
+    expect(json).toMatchObject({ outcome: 'recovery_incomplete', ...verdict(false) });
+    if (group === 'doctor') expect(json).not.toHaveProperty('ok');
   });
 
   it('refuses quarantine recovery without a directory (78)', async () => {

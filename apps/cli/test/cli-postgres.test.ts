@@ -26,12 +26,15 @@ beforeAll(async () => {
   for (let i = 1; i <= 3; i++) {
     await backend.recordEvent(createEvent({ systemId: 'local', actorAddress: `local:${i}`, eventType: 'ActorStarted', payload: {}, timestamp: T0 + i * MIN }));
   }
-  await backend.recordEvent(createEvent({ systemId: 'other', actorAddress: 'other:1', eventType: 'ActorStarted', payload: {}, timestamp: T0 + 4 * MIN }));
   await backend.recordDeadLetter(createDeadLetter({ systemId: 'local', target: 'local:2', messageType: 'Ping', payload: { n: 1 }, timestamp: T0 + 5 * MIN }));
   await backend.recordAudit(
     createAudit({ systemId: 'local', timestamp: T0 + 6 * MIN, totalActors: 3, aliveActors: 3, stoppingActors: 0, restartingActors: 0, registrySize: 3, registryOrphans: [], registryDead: [], deadLettersCount: 1 }),
   );
   await backend.close();
+  // Another system sharing the table writes through its own backend.
+  const other = new PostgresBackend({ connectionString: DATABASE_URL, schema: SCHEMA, table: TABLE, systemId: 'other' });
+  await other.recordEvent(createEvent({ systemId: 'other', actorAddress: 'other:1', eventType: 'ActorStarted', payload: {}, timestamp: T0 + 4 * MIN }));
+  await other.close();
 }, 30_000);
 
 afterAll(async () => {
@@ -59,13 +62,14 @@ describe('postgres, end to end', () => {
 
   it('inspect, --system-id and metrics see the table the options name', async () => {
     if (!up) return;
-    const inspect = parseJson(await papyra(['persistence', 'inspect', ...STORE, '--limit', '1', '--json'], { cwd: dir }));
+    const inspect = parseJson(await papyra(['persistence', 'inspect', ...STORE, '--all-systems', '--limit', '1', '--json'], { cwd: dir }));
     expect(inspect).toMatchObject({ backend: 'postgres', stats: { events: { records: 4 }, audits: { records: 1 }, deadLetters: { records: 1 }, total: { records: 6 } } });
-    expect(inspect.store).toBe(`postgres ${DATABASE_URL} (schema ${SCHEMA}, table ${TABLE})`);
+    // A structured description, never a credential (the URL's password would be ***).
+    expect(inspect.store).toEqual({ backend: 'postgres', url: DATABASE_URL, schema: SCHEMA, table: TABLE, allSystems: true });
     expect(inspect.latest.events[0].actorAddress).toBe('other:1');
     const local = parseJson(await papyra(['inspect', 'events', ...STORE, '--system-id', 'local', '--json'], { cwd: dir }));
     expect(local.events.map((e: { actorAddress: string }) => e.actorAddress)).toEqual(['local:1', 'local:2', 'local:3']);
-    const metrics = await papyra(['metrics', 'persistence', ...STORE, '--json'], { cwd: dir });
+    const metrics = await papyra(['metrics', 'persistence', ...STORE, '--all-systems', '--json'], { cwd: dir });
     expect(metrics.code).toBe(0);
     expect(parseJson(metrics)).toMatchObject({ backend: 'postgres', stored: { total: { records: 6 } }, process: { recordsWritten: 0 } });
   });
@@ -78,12 +82,13 @@ describe('postgres, end to end', () => {
     expect(scan.stdout).toMatch(new RegExp(`${SCHEMA}\\.${TABLE} CORRUPTED_ENTRY row seq=\\d+ id=bad-row`));
     expect(scan.stderr).toContain('hint: run papyra persistence recover --mode repair --backend postgres <same store options>');
 
-    const repair = await papyra(['persistence', 'recover', '--mode', 'repair', ...STORE, '--json'], { cwd: dir });
+    // The operator's view of the whole table: every system's rows.
+    const repair = await papyra(['persistence', 'recover', '--mode', 'repair', ...STORE, '--all-systems', '--json'], { cwd: dir });
     expect(repair.code).toBe(0);
     expect(parseJson(repair)).toMatchObject({ clean: true, mode: 'repair', keptRecords: 6, droppedRecords: 1, scan: { anomalies: [{ type: 'CORRUPTED_ENTRY' }] }, postScan: { anomalies: [] } });
     expect(await sql(DATABASE_URL, `SELECT id FROM ${table} WHERE id = 'bad-row'`)).toEqual([]);
 
-    const compact = await papyra(['persistence', 'compact', ...STORE, '--max-records', '1', '--json'], { cwd: dir });
+    const compact = await papyra(['persistence', 'compact', ...STORE, '--all-systems', '--max-records', '1', '--json'], { cwd: dir });
     expect(compact.code).toBe(0);
     expect(parseJson(compact)).toMatchObject({ backend: 'postgres', beforeRecords: 6, afterRecords: 3, removedRecords: 3 });
     expect(await sql(DATABASE_URL, `SELECT count(*)::int AS n FROM ${table}`)).toEqual([{ n: 3 }]);

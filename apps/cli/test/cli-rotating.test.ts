@@ -81,7 +81,7 @@ describe('rotating: a damaged rotation set', () => {
     const run = await papyra(['persistence', 'recover', '--mode', 'repair', '--path', path, ...SET], { cwd: dir });
     expect(run.code).toBe(2);
     expect(run.stdout).toContain('1 anomaly remains.');
-    expect(run.stdout).toMatch(/dropped\s+2 records/);
+    expect(run.stdout).toMatch(/removed\s+2 damaged lines/);
     expect(run.stderr).toContain('hint: repair leaves files that are not part of the store where they are; move them aside with papyra persistence recover --mode quarantine');
     for (const [member, bytes] of Object.entries(clean)) expect(readFileSync(member)).toEqual(bytes);
     expect(readFileSync(`${path}.orphan`, 'utf8')).toBe(ORPHAN);

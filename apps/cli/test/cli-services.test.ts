@@ -30,6 +30,16 @@ describe('unreachable servers exit 69 and never print credentials', () => {
     expect(json.stdout + json.stderr).not.toContain(SECRET);
   });
 
+  it('a Redis Cluster named by --redis-nodes, PAPYRA_REDIS_NODES or --redis-cluster is tried as one (69), never a usage error', async () => {
+    const nodes = await papyra(['persistence', 'scan', '--redis-nodes', `redis://admin:${SECRET}@127.0.0.1:1,127.0.0.1:2`], { cwd: dir });
+    expect(nodes.code).toBe(69);
+    expect(nodes.stdout + nodes.stderr).not.toContain(SECRET);
+    const env = await papyra(['doctor', 'run', '--json'], { cwd: dir, env: { PAPYRA_REDIS_NODES: '127.0.0.1:1', PAPYRA_REDIS_CLUSTER: 'true' } });
+    expect(parseJson(env).error).toMatchObject({ code: 'PAPYRA_BACKEND_UNAVAILABLE', exitCode: 69 });
+    const seed = await papyra(['persistence', 'scan', '--redis-cluster', '--redis-url', 'redis://127.0.0.1:1'], { cwd: dir });
+    expect(seed.code).toBe(69);
+  });
+
   it('postgres', async () => {
     const run = await papyra(['inspect', 'summary', '--database-url', `postgres://postgres:${SECRET}@127.0.0.1:1/test`, '--log-level', 'trace'], { cwd: dir });
     expect(run.code).toBe(69);
@@ -54,6 +64,19 @@ describe('real servers: credentials stay out of every output', () => {
     const run = await papyra(['persistence', 'scan', '--redis-url', REDIS_URL, '--prefix', `papyra-cli-test-${process.pid}`, '--json'], { cwd: dir });
     expect(run.code).toBe(0);
     expect(parseJson(run)).toMatchObject({ backend: 'redis', clean: true });
+  });
+
+  it('redis with a wrong password is a configuration error (78), as with PostgreSQL', async () => {
+    if (!(await requireService(REDIS_URL, 'Redis'))) return;
+    const u = new URL(REDIS_URL);
+    // A user that does not exist: refused by every server, with or without requirepass.
+    u.username = `papyra-cli-nobody-${process.pid}`;
+    u.password = SECRET;
+    const run = await papyra(['persistence', 'scan', '--redis-url', u.toString(), '--prefix', `papyra-cli-test-${process.pid}`], { cwd: dir });
+    expect(run.code).toBe(78);
+    expect(run.stderr).toContain('PAPYRA_INVALID_CONFIG');
+    expect(run.stderr).toContain('hint: the server refused the credentials');
+    expect(run.stdout + run.stderr).not.toContain(SECRET);
   });
 
   it('postgres with a password, against a database that does not exist', async () => {

@@ -66,6 +66,32 @@ describe('resolveStore', () => {
   });
 });
 
+describe('Redis Cluster', () => {
+  const file = (options: Record<string, unknown>) => configLayer(options, 'papyra.json', '/etc/papyra');
+
+  it('--redis-cluster makes --redis-url a seed node: { url, cluster: true }', () => {
+    const expected = { backend: 'redis', url: 'redis://10.0.0.1:7000', cluster: true, retention: {} };
+    expect(resolveStore([flags({ redisUrl: 'redis://10.0.0.1:7000', redisCluster: true })])).toEqual(expected);
+    expect(resolveStore([env({ PAPYRA_REDIS_URL: 'redis://10.0.0.1:7000', PAPYRA_REDIS_CLUSTER: 'true' })])).toEqual(expected);
+    expect(resolveStore([file({ redisUrl: 'redis://10.0.0.1:7000', redisCluster: true })])).toEqual(expected);
+  });
+
+  it('--redis-nodes lists seed nodes: { nodes, cluster: true }, from flags, PAPYRA_REDIS_NODES or redisNodes', () => {
+    const expected = { backend: 'redis', nodes: ['redis://10.0.0.1:7000', 'redis://10.0.0.2:7001'], cluster: true, retention: {} };
+    expect(resolveStore([flags({ redisNodes: '10.0.0.1:7000,10.0.0.2:7001' })])).toEqual(expected);
+    expect(resolveStore([env({ PAPYRA_REDIS_NODES: '10.0.0.1:7000, 10.0.0.2:7001' })])).toEqual(expected);
+    expect(resolveStore([file({ redisNodes: ['10.0.0.1:7000', 'redis://10.0.0.2:7001'] })])).toEqual(expected);
+    expect(resolveStore([flags({ redisNodes: 'redis://u:pw@h1:7000,h2:7000', systemId: 'shop' })])).toMatchObject({ nodes: ['redis://u:pw@h1:7000', 'redis://h2:7000'], systemId: 'shop' });
+  });
+
+  it('rejects malformed nodes and nodes combined with a URL, without echoing them', () => {
+    expect(() => flags({ redisNodes: 'h1,h2:x' })).toThrow(expect.objectContaining({ code: 'PAPYRA_USAGE', message: expect.stringContaining('--redis-nodes') }));
+    expect(() => env({ PAPYRA_REDIS_NODES: 'pw-secret' })).toThrow(expect.objectContaining({ code: 'PAPYRA_INVALID_CONFIG', message: expect.not.stringContaining('pw-secret') }));
+    expect(() => env({ PAPYRA_REDIS_CLUSTER: 'maybe' })).toThrow(expect.objectContaining({ code: 'PAPYRA_INVALID_CONFIG', message: expect.stringContaining('PAPYRA_REDIS_CLUSTER') }));
+    expect(() => resolveStore([flags({ redisNodes: 'h1:7000', redisUrl: 'redis://h2:7000' })])).toThrow(expect.objectContaining({ code: 'PAPYRA_USAGE' }));
+  });
+});
+
 describe('layers', () => {
   it('ignores unknown PAPYRA_* variables and empty ones', () => {
     const layer = env({ PAPYRA_SOMETHING_ELSE: 'x', PAPYRA_PATH: '', PAPYRA_BACKEND: 'memory' });

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import {
+  PapyraError,
   PersistenceMetrics,
   backendClosedError,
   normalizeListQuery,
@@ -23,7 +24,8 @@ import {
   type ScanReport,
   type WallClock,
 } from '@papyra/persistence-contract';
-import { invalidConfig } from './errors.js';
+import { invalidArgument, invalidConfig, throwIfAborted } from './errors.js';
+import { bounded, probePath } from './probe.js';
 import {
   appendRecord,
   checkRecoveryConfig,
@@ -40,17 +42,26 @@ import {
 import { findLeftovers, openSegment } from './segments/files.js';
 import { DEFAULT_MAX_LINE_BYTES } from './segments/lines.js';
 import { listRecords } from './segments/list.js';
-import { SegmentLock } from './segments/lock.js';
+import { SegmentLock, type LockSystem } from './segments/lock.js';
+import { resolveDataPath } from './segments/naming.js';
+import { SerialQueue } from './segments/serial.js';
 import { clearLeftovers, compactSegment, repairSegment, type SegmentCompaction } from './segments/repair.js';
 import { scanSegment } from './segments/scanner.js';
+import { nodeSegmentFs, type SegmentFs } from './segments/fs.js';
 import { SegmentWriter, type FsyncMode } from './segments/writer.js';
 
 export interface NdjsonBackendOptions extends FileBackendOptions {
-  /** The NDJSON file. Created (mode 0600, parent directories 0700) on the first write. */
+  /**
+   * The NDJSON file. Created (mode 0600, parent directories 0700) on the first write. It may be a
+   * symbolic link: the lock and every rewrite apply to its target, and the link stays a link.
+   */
   path: string;
+  /** How the lock sees this process and machine (pid, hostname, /proc); for tests. */
+  lockSystem?: LockSystem;
 }
 
 const FSYNC_MODES: readonly FsyncMode[] = ['never', 'interval', 'always'];
+const PROBE_TIMEOUT_MS = 5_000;
 const NAME = 'ndjson';
 
 /** Papyra persistence in one NDJSON file (SPEC §7). */
@@ -64,8 +75,11 @@ export class NdjsonBackend implements PersistenceBackend {
   readonly #clock: WallClock;
   readonly #log: Logger;
   readonly #maxLineBytes: number;
+  readonly #fs: SegmentFs;
   readonly #lock: SegmentLock;
   readonly #writer: SegmentWriter;
+  /** Recoveries and compactions of this instance, one at a time. */
+  readonly #rewrites = new SerialQueue();
   #closing: Promise<void> | null = null;
 
   constructor(options: NdjsonBackendOptions) {
@@ -81,13 +95,15 @@ export class NdjsonBackend implements PersistenceBackend {
     this.retention = normalizeRetention(options.retention);
     this.#clock = options.clock ?? systemClock;
     this.#maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.#fs = options.fs ?? nodeSegmentFs;
     this.#log = (options.logger ?? silentLogger).child({ component: 'persistence', backend: NAME });
-    this.#lock = new SegmentLock(this.path);
+    this.#lock = new SegmentLock(this.path, options.lockSystem ? { system: options.lockSystem } : {});
     this.#writer = new SegmentWriter({
       path: this.path,
       fsync,
       ...(options.fsyncIntervalMs !== undefined && { fsyncIntervalMs: options.fsyncIntervalMs }),
       logger: this.#log,
+      fs: this.#fs,
       beforeOpen: () => this.#lock.acquire('write'),
       ...writerMetrics(this.metrics),
     });
@@ -142,11 +158,28 @@ export class NdjsonBackend implements PersistenceBackend {
     this.#assertOpen();
     return observeCompaction(this.metrics, this.#log, async () => {
       const result = await this.#rewriting(
-        () => compactSegment(this.path, this.retention, this.#clock(), { maxLineBytes: this.#maxLineBytes, ...segmentOperation(options, 'compact') }),
+        () => compactSegment(this.path, this.retention, this.#clock(), { maxLineBytes: this.#maxLineBytes, fs: this.#fs, ...segmentOperation(options, 'compact') }),
         (): SegmentCompaction => ({ beforeRecords: 0, afterRecords: 0, beforeBytes: 0, afterBytes: 0 }),
       );
       return compactionReport(NAME, result);
     });
+  }
+
+  /**
+   * Readiness: a stat of the file (or, before the first write, of the nearest existing directory
+   * on its path) and a check that this process may write there. Never changes anything. Rejects
+   * with PAPYRA_NOT_A_FILE, PAPYRA_PERMISSION_DENIED, PAPYRA_READ_ONLY or PAPYRA_IO; with
+   * PAPYRA_BACKEND_UNAVAILABLE when the file system has not answered within `timeoutMs` (default
+   * 5000, e.g. a hung network mount), and PAPYRA_ABORTED on the signal.
+   */
+  async probe(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
+    this.#assertOpen();
+    const timeoutMs = options.timeoutMs ?? PROBE_TIMEOUT_MS;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw invalidArgument(`timeoutMs must be a positive number, got ${JSON.stringify(timeoutMs)}.`);
+    throwIfAborted(options.signal);
+    await bounded(probePath(resolveDataPath(this.path)), timeoutMs, options.signal, () =>
+      new PapyraError('PAPYRA_BACKEND_UNAVAILABLE', `The file system holding ${this.path} did not answer within ${timeoutMs} ms.`, { details: { path: this.path, timeoutMs } }),
+    );
   }
 
   async flush(): Promise<void> {
@@ -185,7 +218,7 @@ export class NdjsonBackend implements PersistenceBackend {
   #scan(options: OperationOptions, phase: 'scan' | 'recover'): Promise<{ report: ScanReport; records: number }> {
     return observeScan(this.metrics, this.#log, async () => {
       const segment = await scanSegment(this.path, { maxLineBytes: this.#maxLineBytes, ...segmentOperation(options, phase) });
-      return { report: { backend: NAME, anomalies: [...segment.anomalies, ...(await findLeftovers(this.path))] }, records: segment.records };
+      return { report: { backend: NAME, anomalies: [...segment.anomalies, ...(await findLeftovers(resolveDataPath(this.path)))] }, records: segment.records };
     });
   }
 
@@ -197,8 +230,8 @@ export class NdjsonBackend implements PersistenceBackend {
   }
 
   async #repair(config: RewriteRecovery, options: OperationOptions): Promise<RecoveryReport> {
-    const repair = await repairSegment(this.path, { ...config, maxLineBytes: this.#maxLineBytes, ...segmentOperation(options, 'recover') });
-    const leftovers = await findLeftovers(this.path);
+    const repair = await repairSegment(this.path, { ...config, maxLineBytes: this.#maxLineBytes, fs: this.#fs, ...segmentOperation(options, 'recover') });
+    const leftovers = await findLeftovers(resolveDataPath(this.path));
     const scan: ScanReport = { backend: NAME, anomalies: [...repair.scan.anomalies, ...leftovers] };
     this.metrics.scanned(scan);
     const quarantinedFiles = repair.quarantined ? [repair.quarantined] : [];
@@ -222,7 +255,7 @@ export class NdjsonBackend implements PersistenceBackend {
    * temp file beside it: scan reports that, so recovery clears it.
    */
   async #recoverMissing(config: RewriteRecovery): Promise<RecoveryReport> {
-    const leftovers = await findLeftovers(this.path);
+    const leftovers = await findLeftovers(resolveDataPath(this.path));
     if (leftovers.length === 0) return emptyRecovery(NAME, config.mode);
     return this.#lock.holding('rewrite', async () => {
       const scan: ScanReport = { backend: NAME, anomalies: leftovers };
@@ -234,15 +267,16 @@ export class NdjsonBackend implements PersistenceBackend {
   }
 
   /**
-   * Runs a rewrite of the file: our own appends are held back and reopen the file afterwards, and
-   * the lock keeps other processes (and other instances here) out. A missing file needs no rewrite.
+   * Runs a rewrite of the file: our own appends are held back and reopen the file afterwards, the
+   * lock keeps other processes (and other instances here) out, and the queue keeps this instance's
+   * other rewrites out (the lock is re-entrant for its holder). A missing file needs no rewrite.
    */
   #rewriting<T>(fn: () => Promise<T>, whenMissing: () => T | Promise<T>): Promise<T> {
-    return this.#writer.exclusive(async () => {
+    return this.#rewrites.run(() => this.#writer.exclusive(async () => {
       const probe = await openSegment(this.path);
       if (!probe) return whenMissing();
       await probe.handle.close();
       return this.#lock.holding('rewrite', fn);
-    });
+    }));
   }
 }

@@ -1,4 +1,5 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { applyListQuery, applyRetention, type ListQuery, type PersistedRecord, type RetentionPolicy } from '@papyra/persistence-contract';
@@ -221,7 +222,7 @@ describe('compaction', () => {
     await backend.recordEvent(event(99));
     expect((await backend.listEvents()).map((e) => e.payload)).toEqual([{ n: 8 }, { n: 9 }, { n: 99 }]);
     expect((await readFile(backend.path, 'utf8')).split('\n').filter(Boolean)).toHaveLength(7);
-    expect(await readdir(join(backend.path, '..'))).toEqual(['store.ndjson', 'store.ndjson.lock']);
+    expect((await readdir(join(backend.path, '..'))).sort()).toEqual(['.store.ndjson.lock', 'store.ndjson']);
     await backend.close();
     expect(await readdir(join(backend.path, '..'))).toEqual(['store.ndjson']);
   });
@@ -248,29 +249,38 @@ describe('compaction', () => {
     expect(await codeOf(() => backend.compact({ signal: controller.signal }))).toBe('PAPYRA_ABORTED');
     expect(await codeOf(() => backend.scan({ signal: controller.signal }))).toBe('PAPYRA_ABORTED');
     expect(await readFile(backend.path)).toEqual(before);
-    expect(await readdir(join(backend.path, '..'))).toEqual(['store.ndjson', 'store.ndjson.lock']);
+    expect((await readdir(join(backend.path, '..'))).sort()).toEqual(['.store.ndjson.lock', 'store.ndjson']);
     await backend.close();
   });
 });
 
 describe('leftovers of interrupted operations', () => {
-  it('are reported as UNEXPECTED_FILE, removed by repair and kept by quarantine', async () => {
+  it('are reported as UNEXPECTED_FILE, removed by repair and kept by quarantine (new and old names)', async () => {
     const backend = await store();
     await backend.recordEvent(event(1));
     const dir = join(backend.path, '..');
     // pid 2^22+1 is above Linux's pid_max default, so it names a dead process.
-    const leftover = join(dir, 'store.ndjson.papyra-tmp-4194305-abcdef');
+    const leftover = join(dir, '.store.ndjson.4194305-abcdef.papyra-tmp');
+    const legacy = join(dir, 'store.ndjson.papyra-tmp-4194305-abcdef');
+    const takeover = join(dir, '.store.ndjson.lock.takeover-0123456789abcdef');
     await writeFile(leftover, 'half a compaction\n');
+    await writeFile(legacy, 'half a compaction of an earlier version\n');
+    await writeFile(takeover, JSON.stringify({ pid: 4194305, host: hostname(), since: 1, start: '1', boot: null }));
     await writeFile(join(dir, 'unrelated.papyra-tmp-4194305-abcdef'), 'not ours to judge');
-    expect((await backend.scan()).anomalies).toEqual([{ type: 'UNEXPECTED_FILE', path: leftover, line: null, offset: null, detail: expect.stringContaining('4194305') }]);
+    await writeFile(join(dir, '.unrelated.4194305-abcdef.papyra-tmp'), 'not ours to judge');
+    expect((await backend.scan()).anomalies.map((a) => [a.type, a.path])).toEqual([
+      ['UNEXPECTED_FILE', leftover],
+      ['UNEXPECTED_FILE', takeover],
+      ['UNEXPECTED_FILE', legacy],
+    ]);
     const quarantine = await backend.recover({ mode: 'quarantine', quarantineDir: join(dir, 'q') });
-    expect(quarantine.quarantinedFiles).toHaveLength(1);
+    expect(quarantine.quarantinedFiles).toHaveLength(3);
     expect(await readFile(quarantine.quarantinedFiles[0]!, 'utf8')).toBe('half a compaction\n');
     expect(quarantine.postScan.anomalies).toEqual([]);
-    expect((await readdir(dir)).sort()).toEqual(['q', 'store.ndjson', 'store.ndjson.lock', 'unrelated.papyra-tmp-4194305-abcdef']);
+    expect((await readdir(dir)).sort()).toEqual(['.store.ndjson.lock', '.unrelated.4194305-abcdef.papyra-tmp', 'q', 'store.ndjson', 'unrelated.papyra-tmp-4194305-abcdef']);
     await writeFile(leftover, 'again');
     expect((await backend.recover({ mode: 'repair' })).postScan.anomalies).toEqual([]);
-    expect((await readdir(dir)).includes('store.ndjson.papyra-tmp-4194305-abcdef')).toBe(false);
+    expect((await readdir(dir)).includes('.store.ndjson.4194305-abcdef.papyra-tmp')).toBe(false);
     expect(await backend.listEvents()).toHaveLength(1);
     await backend.close();
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { NdjsonBackend } from '../src/index.js';
+import { lockPathFor } from '../src/segments/index.js';
 import { audit, codeOf, event, tempDirs } from './helpers.js';
 
 // The children run the built package (dist/): build it first (`npx tsc -b`).
@@ -133,7 +134,7 @@ describe('the lock across processes', () => {
     expect(await codeOf(() => backend.recover({ mode: 'repair' }))).toBe('PAPYRA_LOCKED');
     expect(await codeOf(() => backend.compact())).toBe('PAPYRA_LOCKED');
     expect(await codeOf(() => backend.recordEvent(event(1)))).toBe('PAPYRA_LOCKED');
-    const locked = JSON.parse(await readFile(`${path}.lock`, 'utf8'));
+    const locked = JSON.parse(await readFile(lockPathFor(path), 'utf8'));
     expect(locked.pid).toBe(holder.proc.pid);
     // Reads and scans need no lock.
     expect(await backend.listEvents()).toHaveLength(1);
@@ -141,7 +142,7 @@ describe('the lock across processes', () => {
 
     await holder.kill();
     await backend.recordEvent(event(2));
-    expect(JSON.parse(await readFile(`${path}.lock`, 'utf8')).pid).toBe(process.pid);
+    expect(JSON.parse(await readFile(lockPathFor(path), 'utf8')).pid).toBe(process.pid);
     expect(await backend.compact()).toMatchObject({ beforeRecords: 2, afterRecords: 1 });
     await backend.close();
     expect(await readdir(join(path, '..'))).toEqual(['store.ndjson']);

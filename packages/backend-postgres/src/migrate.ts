@@ -1,5 +1,5 @@
 import type { Logger } from '@papyra/persistence-contract';
-import { inTransaction, type PostgresPool } from './pool.js';
+import { inTransaction, type Bounds, type PostgresPool } from './pool.js';
 import { LATEST_VERSION, MIGRATIONS, migrationLockKey, type StoreNames } from './schema.js';
 
 export interface MigrationResult {
@@ -14,26 +14,29 @@ export interface MigrationResult {
  * a transaction-scoped advisory lock, so processes migrating at once apply every step exactly once;
  * a crash between steps leaves a consistent, lower version that the next call continues from.
  */
-export async function migrate(pool: PostgresPool, names: StoreNames, logger: Logger): Promise<MigrationResult> {
-  const lockKey = migrationLockKey(names.raw.schema);
+export async function migrate(pool: PostgresPool, bounds: Bounds, names: StoreNames, logger: Logger): Promise<MigrationResult> {
   let from: number | undefined;
   for (;;) {
-    const step = await inTransaction(pool, async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey]);
-      if (names.schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${names.schema}`);
-      await client.query(
+    const step = await inTransaction(pool, bounds, async (query) => {
+      // Keyed by the schema the statements below really use: without the option that is the
+      // search_path's (current_schema()), so a process naming the schema and one relying on its
+      // search_path take the same lock.
+      const schema = names.raw.schema ?? (await query<{ s: string | null }>('SELECT current_schema() AS s')).rows[0]?.s ?? undefined;
+      await query('SELECT pg_advisory_xact_lock($1::bigint)', [migrationLockKey(schema)]);
+      if (names.schema !== undefined) await query(`CREATE SCHEMA IF NOT EXISTS ${names.schema}`);
+      await query(
         `CREATE TABLE IF NOT EXISTS ${names.migrations} (
           version integer PRIMARY KEY,
           name text NOT NULL,
           applied_at timestamptz NOT NULL DEFAULT now()
         )`,
       );
-      const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${names.migrations}`);
+      const { rows } = await query<{ version: number | null }>(`SELECT max(version) AS version FROM ${names.migrations}`);
       const current = rows[0]?.version ?? 0;
       const next = MIGRATIONS.find((m) => m.version === current + 1);
       if (next === undefined) return { current, applied: false };
-      for (const statement of next.sql(names)) await client.query(statement);
-      await client.query(`INSERT INTO ${names.migrations} (version, name) VALUES ($1, $2)`, [next.version, next.name]);
+      for (const statement of next.sql(names)) await query(statement);
+      await query(`INSERT INTO ${names.migrations} (version, name) VALUES ($1, $2)`, [next.version, next.name]);
       logger.info({ table: names.label, version: next.version, migration: next.name }, 'applied PostgreSQL migration');
       return { current, applied: true };
     });

@@ -30,9 +30,9 @@ import {
   type ScanReport,
   type WallClock,
 } from '@papyra/persistence-contract';
-import { sqlState, toPapyraError } from './errors.js';
+import { sqlState, timeoutError, toPapyraError } from './errors.js';
 import { migrate, type MigrationResult } from './migrate.js';
-import { inTransaction, type PostgresClient, type PostgresPool } from './pool.js';
+import { bounded, inTransaction, statement, type Bounds, type PostgresPool, type Query } from './pool.js';
 import { writeQuarantineFile, type QuarantinedRow } from './quarantine.js';
 import { storeNames, type StoreNames } from './schema.js';
 import { WriteQueue, type Row } from './writer.js';
@@ -46,8 +46,14 @@ export interface PostgresBackendOptions {
   table?: string;
   /** Default: the connection's search_path (normally `public`). Created by `ensureSchema()` if missing. */
   schema?: string;
-  /** When set, lists and compaction see only this system's records; scan and recovery cover the table. */
+  /**
+   * The system this backend writes as and reads, default `local`: its rows carry it in `system_id`,
+   * and lists, retention, scan, recovery and compaction see only them. Systems sharing a table are
+   * isolated by giving each its own systemId.
+   */
   systemId?: string;
+  /** Reads, scan, recovery, retention and compaction cover every system's rows (an operator's view). Writes still go to `systemId`. Default false. */
+  allSystems?: boolean;
   retention?: RetentionPolicy;
   clock?: WallClock;
   logger?: Logger;
@@ -61,11 +67,22 @@ export interface PostgresBackendOptions {
   applicationName?: string;
   /** For a pool the backend creates: how long a connection attempt may take. Default 5000 ms. */
   connectionTimeoutMillis?: number;
+  /** How long an operation waits for a connection from the pool, connecting included (either pool). Default 5000 ms. */
+  acquireTimeoutMs?: number;
+  /** `statement_timeout` of writes and reads; the client gives up 1 s later if the server does not answer. Default 10000 ms. */
+  statementTimeoutMs?: number;
+  /** `statement_timeout` of migrations, compaction and recovery, which touch many rows. Default 300000 ms. */
+  maintenanceTimeoutMs?: number;
+  /** `lock_timeout`: how long a statement waits for a table another session locked, then PAPYRA_LOCKED. Default 3000 ms. */
+  lockTimeoutMs?: number;
+  /** Rows whose data is larger are never loaded: scan reports them (CORRUPTED_ENTRY), lists skip them. Default 16 MiB. */
+  maxRowBytes?: number;
   /** For a pool the backend creates: maximum connections. Default 4. */
   poolSize?: number;
 }
 
 const SCAN_PAGE = 1000;
+const DEFAULT_MAX_ROW_BYTES = 16 * 1024 * 1024;
 // Five parameters a row, and PostgreSQL takes at most 65535 parameters a statement.
 const MAX_BATCH = 13_000;
 const NAME = 'postgres';
@@ -74,6 +91,15 @@ const NAME = 'postgres';
 interface Flagged {
   seq: string;
   anomaly: Anomaly;
+}
+
+/** A scan page row: `data` is null when the row is over maxRowBytes (not loaded). */
+interface ScanRow {
+  seq: string;
+  id: string;
+  kind: string;
+  bytes: number | null;
+  data: string | null;
 }
 
 interface ScanPass {
@@ -92,7 +118,13 @@ export class PostgresBackend implements PersistenceBackend {
   readonly #pool: PostgresPool;
   readonly #ownsPool: boolean;
   readonly #names: StoreNames;
-  readonly #systemId: string | undefined;
+  readonly #systemId: string;
+  readonly #allSystems: boolean;
+  readonly #maxRowBytes: number;
+  /** Bounds of writes and reads. */
+  readonly #bounds: Bounds;
+  /** Bounds of migrations, compaction and recovery. */
+  readonly #maintenance: Bounds;
   readonly #clock: WallClock;
   readonly #logger: Logger;
   readonly #queue: WriteQueue;
@@ -108,7 +140,20 @@ export class PostgresBackend implements PersistenceBackend {
     }
     this.#names = storeNames(options.table ?? 'papyra_records', options.schema);
     this.retention = normalizeRetention(options.retention);
-    this.#systemId = options.systemId;
+    const systemId = options.systemId ?? 'local';
+    if (typeof systemId !== 'string' || systemId === '') throw new PapyraError('PAPYRA_INVALID_CONFIG', `systemId must be a non-empty string, got ${JSON.stringify(systemId)}.`);
+    this.#systemId = systemId;
+    this.#allSystems = options.allSystems === true;
+    this.#maxRowBytes = positiveInteger('maxRowBytes', options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES);
+    const connectionTimeoutMillis = positiveInteger('connectionTimeoutMillis', options.connectionTimeoutMillis ?? 5_000);
+    this.#bounds = {
+      acquireTimeoutMs: positiveInteger('acquireTimeoutMs', options.acquireTimeoutMs ?? 5_000),
+      statementTimeoutMs: positiveInteger('statementTimeoutMs', options.statementTimeoutMs ?? 10_000),
+      lockTimeoutMs: positiveInteger('lockTimeoutMs', options.lockTimeoutMs ?? 3_000),
+      // Our own pool opens its connections with these timeouts, which saves setting them per statement.
+      preset: pool === undefined,
+    };
+    this.#maintenance = { ...this.#bounds, statementTimeoutMs: positiveInteger('maintenanceTimeoutMs', options.maintenanceTimeoutMs ?? 300_000), preset: false };
     this.#clock = options.clock ?? systemClock;
     this.#autoMigrate = options.migrate ?? true;
     this.#logger = (options.logger ?? silentLogger).child({ component: 'persistence', backend: NAME });
@@ -119,17 +164,29 @@ export class PostgresBackend implements PersistenceBackend {
     this.#ownsPool = pool === undefined;
     this.#pool =
       pool ??
-      (new pg.Pool({
-        connectionString,
+      this.#createPool({
+        connectionString: connectionString!,
         application_name: options.applicationName ?? 'papyra',
-        connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
+        connectionTimeoutMillis,
         max: positiveInteger('poolSize', options.poolSize ?? 4),
-      }) as unknown as PostgresPool);
+        statement_timeout: this.#bounds.statementTimeoutMs,
+        lock_timeout: this.#bounds.lockTimeoutMs,
+      });
     // An idle pooled connection that the server drops emits 'error' on the pool; unhandled, that kills the process.
     this.#onPoolError = (err) => this.#logger.warn({ err: redactError(err) }, 'idle PostgreSQL connection failed; the pool replaces it');
     this.#pool.on('error', this.#onPoolError);
 
     this.#queue = new WriteQueue({ insert: (rows) => this.#insert(rows), batchSize, bufferLimit, metrics: this.metrics, logger: this.#logger });
+  }
+
+  #createPool(config: pg.PoolConfig): PostgresPool {
+    const pool = new pg.Pool(config);
+    // pg-pool hands a client out through a promise, so between its removing the idle 'error'
+    // listener and our adding one there is a microtask gap: a server termination that arrives in
+    // the same socket read as the connection's ready message would be an unhandled 'error' and
+    // kill the process. Every client of our own pool keeps this listener for life.
+    pool.on('connect', (client) => client.on('error', (err) => this.#logger.debug({ err: redactError(err) }, 'PostgreSQL connection failed')));
+    return pool as unknown as PostgresPool;
   }
 
   /** Creates or upgrades the table, indexes and quarantine table; safe to call from many processes at once. */
@@ -226,14 +283,48 @@ export class PostgresBackend implements PersistenceBackend {
     }
   }
 
-  /** Flushes, then ends the pool if the backend created it. Idempotent. */
+  /**
+   * Bounded, read-only readiness check: `SELECT 1`, and when the table exists, that a write could
+   * lock it now (`LOCK TABLE … IN ROW EXCLUSIVE MODE NOWAIT` in a transaction rolled back), so a
+   * table lock that blocks writes fails readiness with PAPYRA_LOCKED. Never changes data.
+   */
+  async probe(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
+    this.#assertOpen();
+    const timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? 1_000, 'PAPYRA_INVALID_ARGUMENT');
+    const bounds: Bounds = { acquireTimeoutMs: timeoutMs, statementTimeoutMs: timeoutMs, lockTimeoutMs: timeoutMs };
+    const check = inTransaction(
+      this.#pool,
+      bounds,
+      async (query) => {
+        await query('SELECT 1');
+        const { rows } = await query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [this.#names.table]);
+        if (rows[0]?.t) await query(`LOCK TABLE ${this.#names.table} IN ROW EXCLUSIVE MODE NOWAIT`);
+      },
+      { rollback: true, ...(options.signal && { signal: options.signal }) },
+    );
+    try {
+      await bounded(check, timeoutMs, () => timeoutError('the probe', timeoutMs), options.signal);
+    } catch (error) {
+      throw toPapyraError('probe the server', error);
+    }
+  }
+
+  /**
+   * Flushes, then ends the pool if the backend created it. Idempotent. Bounded: the flush makes one
+   * bounded attempt, and a pool whose connections do not end in time is left to end by itself.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       try {
         await this.#queue.close();
       } finally {
         this.#pool.removeListener('error', this.#onPoolError);
-        if (this.#ownsPool) await this.#pool.end().catch((err: unknown) => this.#logger.warn({ err: redactError(err) }, 'ending the PostgreSQL pool failed'));
+        if (this.#ownsPool) {
+          const ms = this.#bounds.acquireTimeoutMs;
+          await bounded(this.#pool.end(), ms, () => timeoutError('ending the pool', ms)).catch((err: unknown) =>
+            this.#logger.warn({ err: redactError(err) }, 'ending the PostgreSQL pool failed'),
+          );
+        }
       }
     })();
     return this.#closing;
@@ -244,7 +335,7 @@ export class PostgresBackend implements PersistenceBackend {
   }
 
   #ensureSchema(): Promise<MigrationResult> {
-    this.#schemaReady ??= migrate(this.#pool, this.#names, this.#logger).catch((error: unknown) => {
+    this.#schemaReady ??= migrate(this.#pool, this.#maintenance, this.#names, this.#logger).catch((error: unknown) => {
       this.#schemaReady = undefined; // try again next time (the database may be back)
       throw toPapyraError('migrate the schema', error);
     });
@@ -253,7 +344,7 @@ export class PostgresBackend implements PersistenceBackend {
 
   async #record(kind: RecordKind, record: PersistedRecord): Promise<void> {
     this.#assertOpen();
-    return this.#queue.push(toRow(kind, record));
+    return this.#queue.push(toRow(kind, record, this.#systemId));
   }
 
   async #insert(rows: Row[]): Promise<void> {
@@ -266,9 +357,8 @@ export class PostgresBackend implements PersistenceBackend {
     }
     // One multi-row statement per batch; VALUES rows are inserted in list order, so `seq` follows
     // acceptance order. A resent batch hits ON CONFLICT and adds nothing.
-    await this.#pool.query(
-      `INSERT INTO ${this.#names.table} (id, kind, system_id, timestamp_ms, data) VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING`,
-      params,
+    await inTransaction(this.#pool, this.#bounds, (query) =>
+      query(`INSERT INTO ${this.#names.table} (id, kind, system_id, timestamp_ms, data) VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING`, params),
     );
   }
 
@@ -279,11 +369,12 @@ export class PostgresBackend implements PersistenceBackend {
     if (q.limit === 0) return [];
     const params: unknown[] = [];
     const p = (value: unknown) => `$${params.push(value)}`;
-    const outer: string[] = [];
+    // Oversized rows are filtered here, in SQL, so their bytes never reach this process.
+    const outer = [`octet_length(data) <= ${p(this.#maxRowBytes)}`];
     if (this.retention.maxTotalBytes !== undefined) outer.push(`cum_bytes <= ${p(this.retention.maxTotalBytes)}`);
     if (q.since !== undefined) outer.push(`timestamp_ms >= ${p(q.since)}`);
     const sql = `SELECT data FROM (${this.#retainedSql(kind, params, ['data', 'timestamp_ms'])}) k
-      ${outer.length > 0 ? `WHERE ${outer.join(' AND ')}` : ''}
+      WHERE ${outer.join(' AND ')}
       ORDER BY seq DESC ${q.limit !== undefined ? `LIMIT ${p(q.limit)}` : ''}`;
     const rows = await this.#read<{ data: string }>('list records', sql, params);
     const records: PersistedRecord[] = [];
@@ -304,17 +395,18 @@ export class PostgresBackend implements PersistenceBackend {
   #retainedSql(kind: RecordKind, params: unknown[], columns: string[]): string {
     const p = (value: unknown) => `$${params.push(value)}`;
     const where = [`kind = ${p(kind)}`];
-    if (this.#systemId !== undefined) where.push(`system_id = ${p(this.#systemId)}`);
+    if (!this.#allSystems) where.push(`system_id = ${p(this.#systemId)}`);
     if (this.retention.maxAgeMs !== undefined) where.push(`timestamp_ms >= ${p(this.#clock() - this.retention.maxAgeMs)}`);
     const cum = this.retention.maxTotalBytes !== undefined ? ', sum(octet_length(data) + 1) OVER (ORDER BY seq DESC ROWS UNBOUNDED PRECEDING) AS cum_bytes' : '';
     const limit = this.retention.maxRecords !== undefined ? `LIMIT ${p(this.retention.maxRecords)}` : '';
     return `SELECT seq${columns.map((c) => `, ${c}`).join('')}${cum} FROM ${this.#names.table} WHERE ${where.join(' AND ')} ORDER BY seq DESC ${limit}`;
   }
 
-  /** A read statement; a store that does not exist yet reads as empty. */
-  async #read<R extends pg.QueryResultRow>(action: string, sql: string, params: unknown[], client: PostgresClient | PostgresPool = this.#pool): Promise<R[]> {
+  /** A read statement (in its own bounded transaction unless given one); a store that does not exist yet reads as empty. */
+  async #read<R extends pg.QueryResultRow>(action: string, sql: string, params: unknown[], query?: Query): Promise<R[]> {
     try {
-      return (await client.query<R>(sql, params)).rows;
+      if (query !== undefined) return (await query<R>(sql, params)).rows;
+      return (await statement<R>(this.#pool, this.#bounds, sql, params)).rows;
     } catch (error) {
       if (isMissingStore(error)) return [];
       throw toPapyraError(action, error);
@@ -329,13 +421,23 @@ export class PostgresBackend implements PersistenceBackend {
     let after = '0';
     for (;;) {
       checkAborted(options.signal);
-      const rows = await this.#read<{ seq: string; id: string; kind: string; data: string | null }>(
+      // A page ends once the data it holds passes 2 × maxRowBytes: at most 3 × maxRowBytes in memory.
+      const params: unknown[] = [after, this.#maxRowBytes, 2 * this.#maxRowBytes];
+      const scope = this.#allSystems ? '' : `AND system_id = $${params.push(this.#systemId)}`;
+      // Rows over maxRowBytes come without their data; the first row of a page always comes, so the scan advances.
+      const rows = await this.#read<ScanRow>(
         'scan the table',
-        `SELECT seq, id, kind, data FROM ${this.#names.table} WHERE seq > $1::bigint ORDER BY seq LIMIT ${SCAN_PAGE}`,
-        [after],
+        `SELECT seq, id, kind, bytes, data FROM (
+           SELECT r.*, sum(loaded) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - loaded AS before
+           FROM (SELECT seq, id, kind, octet_length(data) AS bytes,
+                        CASE WHEN octet_length(data) <= $2 THEN data END AS data,
+                        CASE WHEN octet_length(data) <= $2 THEN octet_length(data) ELSE 0 END AS loaded
+                 FROM ${this.#names.table} WHERE seq > $1::bigint ${scope} ORDER BY seq LIMIT ${SCAN_PAGE}) r
+         ) page WHERE before < $3 ORDER BY seq`,
+        params,
       );
       for (const row of rows) {
-        const problem = rowProblem(row);
+        const problem = rowProblem(row, this.#maxRowBytes);
         if (problem === undefined) {
           valid += 1;
           continue;
@@ -344,9 +446,9 @@ export class PostgresBackend implements PersistenceBackend {
         anomalies.push(anomaly);
         flagged.push({ seq: row.seq, anomaly });
       }
+      if (rows.length === 0) break;
       processed += rows.length;
       options.onProgress?.({ phase: 'scan', processed, total: null, unit: 'rows' });
-      if (rows.length < SCAN_PAGE) break;
       after = rows[rows.length - 1]!.seq;
     }
     const report: ScanReport = { backend: NAME, anomalies };
@@ -375,13 +477,13 @@ export class PostgresBackend implements PersistenceBackend {
   /** Deletes (or moves to the quarantine table) the flagged rows in one transaction. */
   async #removeFlagged(flagged: Flagged[], quarantine: boolean): Promise<number> {
     const n = this.#names;
-    return inTransaction(this.#pool, async (client) => {
+    return inTransaction(this.#pool, this.#maintenance, async (query) => {
       let removed = 0;
       for (let i = 0; i < flagged.length; i += SCAN_PAGE) {
         const page = flagged.slice(i, i + SCAN_PAGE);
         const seqs = page.map((f) => f.seq);
         if (quarantine) {
-          await client.query(
+          await query(
             `INSERT INTO ${n.quarantine} (seq, id, kind, system_id, timestamp_ms, data, anomaly, detail)
              SELECT t.seq, t.id, t.kind, t.system_id, t.timestamp_ms, t.data, f.anomaly, f.detail
              FROM unnest($1::bigint[], $2::text[], $3::text[]) AS f(seq, anomaly, detail) JOIN ${n.table} t ON t.seq = f.seq
@@ -389,7 +491,7 @@ export class PostgresBackend implements PersistenceBackend {
             [seqs, page.map((f) => f.anomaly.type), page.map((f) => f.anomaly.detail)],
           );
         }
-        const result = await client.query(`DELETE FROM ${n.table} WHERE seq = ANY($1::bigint[])`, [seqs]);
+        const result = await query(`DELETE FROM ${n.table} WHERE seq = ANY($1::bigint[])`, [seqs]);
         removed += result.rowCount ?? 0;
       }
       return removed;
@@ -397,30 +499,30 @@ export class PostgresBackend implements PersistenceBackend {
   }
 
   async #compact(): Promise<CompactionReport> {
-    const scope = this.#systemId === undefined ? '' : 'WHERE system_id = $1';
-    const scopeParams = this.#systemId === undefined ? [] : [this.#systemId];
-    const totals = async (client: PostgresClient) => {
+    const scope = this.#allSystems ? '' : 'WHERE system_id = $1';
+    const scopeParams = this.#allSystems ? [] : [this.#systemId];
+    const totals = async (query: Query) => {
       const rows = await this.#read<{ records: string; bytes: string }>(
         'measure the table',
         `SELECT count(*)::text AS records, coalesce(sum(octet_length(data) + 1), 0)::text AS bytes FROM ${this.#names.table} ${scope}`,
         scopeParams,
-        client,
+        query,
       );
       return { records: Number(rows[0]?.records ?? 0), bytes: Number(rows[0]?.bytes ?? 0) };
     };
     const exists = (await this.#read<{ t: string | null }>('find the table', 'SELECT to_regclass($1)::text AS t', [this.#names.table]))[0]?.t;
     if (!exists) return { backend: NAME, beforeRecords: 0, afterRecords: 0, beforeBytes: 0, afterBytes: 0, removedRecords: 0, reclaimedBytes: 0 };
     // One transaction: a crash leaves the table as it was or fully compacted.
-    const { before, after } = await inTransaction(this.#pool, async (client) => {
-      const before = await totals(client);
+    const { before, after } = await inTransaction(this.#pool, this.#maintenance, async (query) => {
+      const before = await totals(query);
       if (hasRetention(this.retention)) {
         for (const kind of ['event', 'audit', 'dead_letter'] as const) {
           const params: unknown[] = [];
           const kept = this.#retainedSql(kind, params, []);
           const byteLimit = this.retention.maxTotalBytes !== undefined ? `WHERE cum_bytes <= $${params.push(this.retention.maxTotalBytes)}` : '';
           const kindParam = `$${params.push(kind)}`;
-          const system = this.#systemId === undefined ? '' : `AND d.system_id = $${params.push(this.#systemId)}`;
-          await client.query(
+          const system = this.#allSystems ? '' : `AND d.system_id = $${params.push(this.#systemId)}`;
+          await query(
             `DELETE FROM ${this.#names.table} d
              WHERE d.kind = ${kindParam} ${system}
                AND NOT EXISTS (SELECT 1 FROM (SELECT seq FROM (${kept}) r ${byteLimit}) k WHERE k.seq = d.seq)`,
@@ -428,7 +530,7 @@ export class PostgresBackend implements PersistenceBackend {
           );
         }
       }
-      return { before, after: await totals(client) };
+      return { before, after: await totals(query) };
     });
     const report: CompactionReport = {
       backend: NAME,
@@ -444,7 +546,8 @@ export class PostgresBackend implements PersistenceBackend {
   }
 }
 
-function toRow(kind: RecordKind, record: PersistedRecord): Row {
+/** The row of a record, in the backend's system (the record's own systemId stays in its data). */
+function toRow(kind: RecordKind, record: PersistedRecord, systemId: string): Row {
   if (typeof record !== 'object' || record === null || record.kind !== kind) {
     throw new PapyraError('PAPYRA_INVALID_RECORD', `Expected a record of kind ${kind}.`, { details: { kind } });
   }
@@ -459,14 +562,15 @@ function toRow(kind: RecordKind, record: PersistedRecord): Row {
     // resent batch still cannot duplicate them; the stored data keeps `"id": null`.
     id: record.id ?? `sha256:${createHash('sha256').update(data).digest('hex')}`,
     kind,
-    systemId: record.systemId,
+    systemId,
     timestampMs: record.timestamp,
     data,
     bytes: Buffer.byteLength(data, 'utf8') + 1,
   };
 }
 
-function rowProblem(row: { kind: string; data: string | null }): { type: Anomaly['type']; detail: string } | undefined {
+function rowProblem(row: ScanRow, maxRowBytes: number): { type: Anomaly['type']; detail: string } | undefined {
+  if (row.bytes !== null && row.bytes > maxRowBytes) return { type: 'CORRUPTED_ENTRY', detail: `data of ${row.bytes} bytes is over the ${maxRowBytes}-byte limit (maxRowBytes); not loaded` };
   if (typeof row.data !== 'string') return { type: 'CORRUPTED_ENTRY', detail: 'data is missing' };
   const verdict = inspectLine(row.data);
   if (!verdict.ok) return { type: verdict.type === 'CORRUPTED_LINE' ? 'CORRUPTED_ENTRY' : 'INVALID_RECORD', detail: verdict.detail };
@@ -484,7 +588,7 @@ function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new PapyraError('PAPYRA_ABORTED', 'The operation was aborted.', { cause: signal.reason });
 }
 
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new PapyraError('PAPYRA_INVALID_CONFIG', `${name} must be a positive integer, got ${JSON.stringify(value)}.`);
+function positiveInteger(name: string, value: number, code: 'PAPYRA_INVALID_CONFIG' | 'PAPYRA_INVALID_ARGUMENT' = 'PAPYRA_INVALID_CONFIG'): number {
+  if (!Number.isInteger(value) || value < 1) throw new PapyraError(code, `${name} must be a positive integer, got ${JSON.stringify(value)}.`);
   return value;
 }

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { PapyraError, redactError, type Logger, type PersistenceMetrics, type RecordKind } from '@papyra/persistence-contract';
-import { isConnectionError, toPapyraError, unavailableError } from './errors.js';
+import { isConnectionError, isRowError, isTimeout, isTransient, outageError, toPapyraError } from './errors.js';
 
 /** One record ready for its row. */
 export interface Row {
@@ -36,6 +36,8 @@ export interface WriteQueueOptions {
   logger: Logger;
   minRetryDelayMs?: number;
   maxRetryDelayMs?: number;
+  /** Source of the retry jitter, in [0, 1). Default `Math.random`. */
+  random?: () => number;
 }
 
 // A dropped connection (pg_terminate_backend, a failover) usually only poisons the pooled
@@ -43,10 +45,11 @@ export interface WriteQueueOptions {
 const IMMEDIATE_RETRIES = 2;
 
 /**
- * Accepted records in order, written in batches by one writer at a time. While PostgreSQL is
- * unreachable the queue is the outage buffer: records are answered at once, kept in order up to
- * `bufferLimit`, and retried with backoff; records beyond the bound are dropped, counted, logged
- * and rejected.
+ * Accepted records in order, written in batches by one writer at a time. While PostgreSQL cannot
+ * take writes (unreachable, frozen, the table locked, the pool exhausted) the queue is the outage
+ * buffer: records are answered at once, kept in order up to `bufferLimit`, and retried with
+ * jittered backoff; records beyond the bound are dropped, counted, logged and rejected. A row the
+ * database refuses is isolated from its batch, dropped and counted; the rest are stored.
  */
 export class WriteQueue {
   readonly #o: Required<WriteQueueOptions>;
@@ -64,7 +67,7 @@ export class WriteQueue {
   #closed = false;
 
   constructor(options: WriteQueueOptions) {
-    this.#o = { minRetryDelayMs: 100, maxRetryDelayMs: 5_000, ...options };
+    this.#o = { minRetryDelayMs: 100, maxRetryDelayMs: 5_000, random: Math.random, ...options };
     this.#retryDelay = this.#o.minRetryDelayMs;
   }
 
@@ -128,7 +131,7 @@ export class WriteQueue {
     if (++this.#droppedInBurst === 1) {
       this.#o.logger.warn({ bufferLimit: this.#o.bufferLimit, kind: row.kind }, 'PostgreSQL write buffer full; dropping records');
     }
-    return new PapyraError('PAPYRA_BACKEND_UNAVAILABLE', `PostgreSQL write buffer is full (${this.#o.bufferLimit} records); the record was dropped.`, {
+    return new PapyraError(this.#outage?.code ?? 'PAPYRA_BACKEND_UNAVAILABLE', `PostgreSQL write buffer is full (${this.#o.bufferLimit} records); the record was dropped.`, {
       details: { backend: 'postgres', dropped: true, bufferLimit: this.#o.bufferLimit },
     });
   }
@@ -146,18 +149,37 @@ export class WriteQueue {
   async #drain(): Promise<void> {
     while (this.#queue.length > 0) {
       const batch = this.#queue.slice(0, this.#o.batchSize);
-      const rows = batch.map((p) => p.row);
+      let refused: Map<Pending, unknown>;
       try {
-        await this.#insertWithRetry(rows);
+        refused = await this.#write(batch);
       } catch (error) {
-        if (isConnectionError(error)) {
+        if (isTransient(error)) {
           this.#enterOutage(error);
           return;
         }
         this.#fail(batch, error);
         continue;
       }
-      this.#commit(batch);
+      this.#commit(batch, refused);
+    }
+  }
+
+  /**
+   * Writes a batch; when PostgreSQL refuses a row's data, halves the batch until the refused rows
+   * stand alone (in order, so `seq` still follows acceptance) and returns them with their errors.
+   * Halves already committed are harmless if a transient error makes the whole batch go again.
+   */
+  async #write(batch: Pending[]): Promise<Map<Pending, unknown>> {
+    try {
+      await this.#insertWithRetry(batch.map((p) => p.row));
+      return new Map();
+    } catch (error) {
+      if (!isRowError(error)) throw error;
+      if (batch.length === 1) return new Map([[batch[0]!, error]]);
+      const middle = Math.ceil(batch.length / 2);
+      const first = await this.#write(batch.slice(0, middle));
+      const second = await this.#write(batch.slice(middle));
+      return new Map([...first, ...second]);
     }
   }
 
@@ -167,17 +189,27 @@ export class WriteQueue {
         await this.#o.insert(rows);
         return;
       } catch (error) {
-        if (!isConnectionError(error) || attempt >= IMMEDIATE_RETRIES) throw error;
+        // A timeout would only take as long again; a cut connection is usually cured by a fresh one.
+        if (!isConnectionError(error) || isTimeout(error) || attempt >= IMMEDIATE_RETRIES) throw error;
       }
     }
   }
 
-  #commit(batch: Pending[]): void {
+  #commit(batch: Pending[], refused: Map<Pending, unknown>): void {
     this.#queue.splice(0, batch.length);
     const now = performance.now();
     for (const p of batch) {
-      this.#o.metrics.recordWritten(p.row.kind, 1, p.row.bytes, now - p.acceptedAt);
-      p.settle?.resolve();
+      const error = refused.get(p);
+      if (error === undefined) {
+        this.#o.metrics.recordWritten(p.row.kind, 1, p.row.bytes, now - p.acceptedAt);
+        p.settle?.resolve();
+      } else {
+        const failure = toPapyraError('write a record', error);
+        this.#o.metrics.writeFailed(1, failure);
+        this.#o.metrics.dropped(1, 'refused');
+        this.#o.logger.error({ err: redactError(error), id: p.row.id, kind: p.row.kind, stored: batch.length - refused.size }, 'PostgreSQL refused a record; dropped it and stored the rest of its batch');
+        p.settle?.reject(failure);
+      }
     }
     if (this.#outage !== undefined) {
       this.#o.logger.info({ buffered: this.#queue.length + batch.length, dropped: this.#droppedInBurst }, 'PostgreSQL reachable again; writing buffered records');
@@ -195,15 +227,16 @@ export class WriteQueue {
     this.#queue.splice(0, batch.length);
     const failure = toPapyraError('write records', error);
     this.#o.metrics.writeFailed(batch.length, failure);
-    this.#o.logger.error({ err: redactError(error), records: batch.length }, 'PostgreSQL rejected a batch of records');
+    this.#o.metrics.dropped(batch.length, 'rejected');
+    this.#o.logger.error({ err: redactError(error), records: batch.length }, 'PostgreSQL rejected a batch of records; dropped them');
     for (const p of batch) p.settle?.reject(failure);
     this.#settle(batch[batch.length - 1]!.ticket + 1);
   }
 
   #enterOutage(error: unknown): void {
-    const failure = unavailableError('write records', error, { buffered: this.#queue.length });
+    const failure = outageError(error, this.#queue.length);
     if (this.#outage === undefined) {
-      this.#o.logger.warn({ err: redactError(error), buffered: this.#queue.length, bufferLimit: this.#o.bufferLimit }, 'PostgreSQL unreachable; buffering records');
+      this.#o.logger.warn({ err: redactError(error), code: failure.code, buffered: this.#queue.length, bufferLimit: this.#o.bufferLimit }, 'PostgreSQL unreachable, locked or busy; buffering records');
     }
     this.#outage = failure;
     for (const p of this.#queue) this.#answer(p);
@@ -211,10 +244,14 @@ export class WriteQueue {
     this.#waiters = [];
     for (const w of waiters) w.reject(failure);
     if (this.#closed) return;
+    // Equal jitter: between half and all of the doubling delay, so that many processes cut off by
+    // the same outage do not all come back in the same instant.
+    const delay = Math.round(this.#retryDelay * (0.5 + this.#o.random() / 2));
+    this.#o.logger.debug({ code: failure.code, retryInMs: delay }, 'retrying PostgreSQL writes');
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       this.#pump();
-    }, this.#retryDelay);
+    }, delay);
     this.#retryDelay = Math.min(this.#retryDelay * 2, this.#o.maxRetryDelayMs);
   }
 

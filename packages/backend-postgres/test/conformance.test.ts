@@ -30,7 +30,7 @@ if (databaseReachable) {
         const data = kind === 'corrupt_line' ? '{"kind": "event", "timest' : '{"kind": "bogus", "timestamp": 1}';
         // Make sure the table exists even if nothing was written yet.
         await backend.ensureSchema();
-        await admin.query(`INSERT INTO "${ctx.namespace}"."${TABLE}" (id, kind, system_id, timestamp_ms, data) VALUES ($1, 'event', 'damaged', 0, $2)`, [
+        await admin.query(`INSERT INTO "${ctx.namespace}"."${TABLE}" (id, kind, system_id, timestamp_ms, data) VALUES ($1, 'event', 'local', 0, $2)`, [
           randomUUID(),
           data,
         ]);

@@ -5,9 +5,9 @@ import type { PostgresClient, PostgresPool } from '../src/index.js';
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
 /**
- * A real pool with switchable faults: `down` refuses every statement as an unreachable server
- * would; `commitThenFail` lets that many INSERTs commit and then reports a lost connection, as a
- * client sees a timeout on a write the server did perform.
+ * A real pool with switchable faults: `down` refuses every connection and statement as an
+ * unreachable server would; `commitThenFail` lets that many transactions that inserted commit and
+ * then reports a lost connection, as a client sees a timeout on a write the server did perform.
  */
 export class FaultyPool implements PostgresPool {
   readonly real: pg.Pool;
@@ -19,22 +19,29 @@ export class FaultyPool implements PostgresPool {
     this.real = new pg.Pool({ connectionString, max: 3 });
   }
 
-  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
-    if (this.down) throw refused();
-    const result = await this.real.query<R>(text, values);
-    if (text.trimStart().startsWith('INSERT')) {
-      this.inserts += 1;
-      if (this.commitThenFail > 0) {
-        this.commitThenFail -= 1;
-        throw Object.assign(new Error('Connection terminated due to connection timeout'), { code: 'ETIMEDOUT' });
-      }
-    }
-    return result;
-  }
-
   async connect(): Promise<PostgresClient> {
     if (this.down) throw refused();
-    return this.real.connect();
+    const client = await this.real.connect();
+    const faults = this;
+    let inserted = false;
+    return {
+      async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+        if (faults.down) throw refused();
+        const result = await client.query<R>(text, values);
+        if (text.trimStart().startsWith('INSERT')) {
+          faults.inserts += 1;
+          inserted = true;
+        }
+        if (text === 'COMMIT' && inserted && faults.commitThenFail > 0) {
+          faults.commitThenFail -= 1;
+          throw Object.assign(new Error('Connection terminated due to connection timeout'), { code: 'ETIMEDOUT' });
+        }
+        return result;
+      },
+      release: (err) => client.release(err),
+      on: (event, listener) => client.on(event, listener),
+      removeListener: (event, listener) => client.removeListener(event, listener),
+    };
   }
 
   on(event: 'error', listener: (err: Error) => void): this {

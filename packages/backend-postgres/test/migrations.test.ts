@@ -36,6 +36,20 @@ describeDb('migrations', () => {
     await Promise.all(backends.map((b) => b.close()));
   });
 
+  it('a process naming the schema and one relying on search_path take the same migration lock', async () => {
+    const viaSearchPath = new URL(DATABASE_URL);
+    viaSearchPath.searchParams.set('options', `-c search_path=${db.name}`);
+    for (let round = 0; round < 6; round++) {
+      const table = freshTable();
+      const named = open(table);
+      const implicit = new PostgresBackend({ connectionString: viaSearchPath.toString(), table });
+      const results = await Promise.all([named.ensureSchema(), implicit.ensureSchema()]);
+      expect(results.filter((r) => r.from === 0)).toHaveLength(1);
+      expect(await versions(table)).toEqual([1, 2, 3]);
+      await Promise.all([named.close(), implicit.close()]);
+    }
+  });
+
   it('upgrades a version-1 store in place without losing rows', async () => {
     const table = freshTable();
     const fixture = readFileSync(new URL('./fixtures/schema-v1.sql', import.meta.url), 'utf8').replaceAll(':schema', db.name).replaceAll(':table', table);

@@ -36,6 +36,7 @@ describeDb('idempotent retries and outages', () => {
   it('a batch that committed but reported a failure is resent without duplicates', async () => {
     const { pool, backend, rows } = setup({ batchSize: 50 });
     await backend.ensureSchema();
+    pool.inserts = 0; // the migrations' own INSERTs
     // Committed-then-failed more often than the immediate retries allow: the batch is resent from
     // the outage buffer by the retry timer too.
     pool.commitThenFail = 4;

@@ -7,12 +7,12 @@ import {
   applyListQuery,
   backendClosedError,
   encodeRecord,
-  hasRetention,
+  isValidTimestamp,
+  matchesQuery,
   normalizeListQuery,
   normalizeRetention,
   redactSecrets,
   redactError,
-  retainedMask,
   silentLogger,
   systemClock,
   type Anomaly,
@@ -33,22 +33,44 @@ import {
   type ScanReport,
   type WallClock,
 } from '@papyra/persistence-contract';
-import { closeClient, createClient, startConnecting, waitReady, watchConnection, type RedisClient } from './connection.js';
-import { abortedError, commandError, describeError } from './errors.js';
+import {
+  closeClient,
+  createClient,
+  duplicateForWrites,
+  isClusterClient,
+  startConnecting,
+  waitReady,
+  watchConnection,
+  type Endpoint,
+  type RedisClient,
+} from './connection.js';
+import { abortedError, commandError, describeError, unavailableError } from './errors.js';
 import { writeQuarantineFile } from './quarantine.js';
-import { entryBytes, inspectEntry, nextId, pagesBackward, pagesForward, streamKeys, type RawEntry, type StreamKeys } from './streams.js';
+import { NewestFirstRetention } from './retention.js';
+import { entryBytes, inspectEntry, nextId, oversizedBytes, pagesBackward, pagesForward, readWholeEntry, streamKeys, type RawEntry, type StreamKeys } from './streams.js';
 import { WriteQueue } from './writer.js';
 
 export interface RedisBackendOptions {
-  /** `redis://[user:password@]host:port[/db]`; default `redis://127.0.0.1:6379`. Ignored with `client`. */
+  /**
+   * `redis://[user:password@]host:port[/db]` (`rediss://` for TLS); default `redis://127.0.0.1:6379`.
+   * With `cluster: true` it is a seed node of the cluster. Exclusive with `client` and `nodes`.
+   */
   url?: string;
-  /** An ioredis client (or Cluster) you own: the backend uses it and never closes it. */
+  /** Cluster seed nodes (`redis://host:port`, credentials in the first), with `cluster: true`. Exclusive with `url` and `client`. */
+  nodes?: string[];
+  /**
+   * An ioredis client (or Cluster, which needs `cluster: true`) you own: the backend reads through
+   * it and never closes it; writes go through a duplicate connection the backend owns.
+   */
   client?: Redis | Cluster;
   /** Default `papyra`. */
   prefix?: string;
   /** Default `local`. */
   systemId?: string;
-  /** Put the system id in a hash tag (`<prefix>:{<systemId>}:events`) so one system's streams share a slot. */
+  /**
+   * Redis Cluster mode: the backend connects with an ioredis Cluster (from `url` or `nodes`) and puts
+   * the system id in a hash tag (`<prefix>:{<systemId>}:events`) so one system's streams share a slot.
+   */
   cluster?: boolean;
   retention?: RetentionPolicy;
   /** Wall clock for age retention and compaction; default `Date.now`. */
@@ -66,11 +88,21 @@ export interface RedisBackendOptions {
   connectTimeoutMs?: number;
   /** How long a read, scan, recovery or compaction waits for a connection; default 3,000 ms. */
   readyTimeoutMs?: number;
-  /** A command without a reply fails after this long (connections the backend creates); default 5,000 ms. */
+  /**
+   * A read command without a reply fails after this long (connections the backend creates); a
+   * write batch without a reply after this long starts an outage (it is not resent); default 5,000 ms.
+   */
   commandTimeoutMs?: number;
+  /** A write batch without a reply after this long: its connection is dropped and the batch resent; default 30,000 ms. */
+  stalledConnectionMs?: number;
   /** `flush()` (and `close()`) give up after this long without progress; default 5,000 ms. */
   flushTimeoutMs?: number;
+  /** Entries larger than this are never read (an anomaly, skipped by lists) and records larger are refused; default 16 MiB. */
+  maxEntryBytes?: number;
 }
+
+/** How many of the newest record ids de-duplication remembers while walking a stream. */
+const DEDUP_WINDOW = 100_000;
 
 interface Flagged {
   key: string;
@@ -95,13 +127,21 @@ export class RedisBackend implements PersistenceBackend {
   /** The stream keys this backend reads and writes. */
   readonly keys: StreamKeys;
   readonly #client: RedisClient;
+  readonly #writer: RedisClient;
   readonly #ownsClient: boolean;
+  readonly #cluster: boolean;
   readonly #clock: WallClock;
   readonly #log: Logger;
   readonly #writes: WriteQueue;
   readonly #unwatch: () => void;
   readonly #pageSize: number;
   readonly #readyTimeoutMs: number;
+  readonly #maxEntryBytes: number;
+  readonly #trimEvery: number | undefined;
+  readonly #sinceTrim = new Map<RecordKind, number>();
+  readonly #trims = new Map<RecordKind, Promise<void>>();
+  /** The last connection error (a refused password makes reads and flushes PAPYRA_INVALID_CONFIG). */
+  #lastConnectionError: unknown;
   #closing: Promise<void> | undefined;
 
   constructor(options: RedisBackendOptions = {}) {
@@ -110,47 +150,77 @@ export class RedisBackend implements PersistenceBackend {
     for (const [name, value] of [['prefix', prefix], ['systemId', systemId]] as const) {
       if (typeof value !== 'string' || value === '') throw new PapyraError('PAPYRA_INVALID_CONFIG', `${name} must be a non-empty string.`);
     }
-    if (options.cluster && /[{}]/.test(systemId)) {
+    const cluster = options.cluster === true;
+    if (cluster && /[{}]/.test(systemId)) {
       throw new PapyraError('PAPYRA_INVALID_CONFIG', 'systemId cannot contain "{" or "}" with cluster: true (it becomes the hash tag).');
     }
-    if (options.url !== undefined && options.client !== undefined) {
-      throw new PapyraError('PAPYRA_INVALID_CONFIG', 'Give either url or client, not both.');
+    const sources = (['url', 'nodes', 'client'] as const).filter((k) => options[k] !== undefined);
+    if (sources.length > 1) throw new PapyraError('PAPYRA_INVALID_CONFIG', `Give one of url, nodes or client, not ${sources.join(' and ')}.`);
+    if (options.nodes !== undefined && (!cluster || !Array.isArray(options.nodes) || options.nodes.length === 0)) {
+      throw new PapyraError('PAPYRA_INVALID_CONFIG', 'nodes lists Redis Cluster seed nodes: give at least one, with cluster: true.');
+    }
+    if (options.client !== undefined && isClusterClient(options.client) && !cluster) {
+      throw new PapyraError('PAPYRA_INVALID_CONFIG', 'An ioredis Cluster client needs cluster: true (keys must carry the system id as a hash tag).');
     }
     const bufferLimit = positive('bufferLimit', options.bufferLimit, 100_000);
     const batchSize = positive('batchSize', options.batchSize, 1_000);
     this.#pageSize = positive('pageSize', options.pageSize, 1_000);
     this.#readyTimeoutMs = positive('readyTimeoutMs', options.readyTimeoutMs, 3_000);
+    this.#maxEntryBytes = positive('maxEntryBytes', options.maxEntryBytes, 16 * 1024 * 1024);
+    const commandTimeoutMs = positive('commandTimeoutMs', options.commandTimeoutMs, 5_000);
+    const connectTimeoutMs = positive('connectTimeoutMs', options.connectTimeoutMs, 2_000);
     this.retention = normalizeRetention(options.retention);
-    this.keys = streamKeys(prefix, systemId, options.cluster === true);
+    this.keys = streamKeys(prefix, systemId, cluster);
     this.#clock = options.clock ?? systemClock;
     this.#log = (options.logger ?? silentLogger).child({ component: 'persistence', backend: NAME });
+    // Like `MAXLEN ~`, trimming waits for a worthwhile amount: at least 100 records, or maxRecords.
+    this.#trimEvery = options.trimOnWrite === false || this.retention.maxRecords === undefined ? undefined : Math.max(this.retention.maxRecords, 100);
 
     if (options.client !== undefined) {
       // A Cluster speaks the same commands; only the connection type differs.
       this.#client = options.client as unknown as RedisClient;
+      this.#writer = duplicateForWrites(this.#client);
       this.#ownsClient = false;
+      this.#cluster = isClusterClient(options.client);
     } else {
       const url = options.url ?? 'redis://127.0.0.1:6379';
-      this.#client = createClient(url, {
-        connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 2_000),
-        readyTimeoutMs: this.#readyTimeoutMs,
-        commandTimeoutMs: positive('commandTimeoutMs', options.commandTimeoutMs, 5_000),
-      });
+      const endpoint: Endpoint = cluster ? { cluster: true, nodes: options.nodes ?? [url] } : { cluster: false, url };
+      // Named, so CLIENT LIST tells the two apart.
+      this.#client = createClient(endpoint, { connectTimeoutMs, commandTimeoutMs }, 'papyra-read');
+      this.#writer = createClient(endpoint, { connectTimeoutMs, commandTimeoutMs: undefined }, 'papyra-write');
       this.#ownsClient = true;
-      this.#log.debug({ url: redactSecrets(url) }, 'connecting to redis');
+      this.#cluster = cluster;
+      this.#log.debug({ endpoint: endpoint.cluster ? endpoint.nodes.map(redactSecrets) : redactSecrets(url) }, 'connecting to redis');
     }
     this.#writes = new WriteQueue({
-      client: this.#client,
+      client: this.#writer,
+      cluster: this.#cluster,
       log: this.#log,
       metrics: this.metrics,
       batchSize,
       bufferLimit,
-      maxLen: options.trimOnWrite === false ? undefined : this.retention.maxRecords,
       flushTimeoutMs: positive('flushTimeoutMs', options.flushTimeoutMs, 5_000),
-      retryDelayMs: 250,
+      commandTimeoutMs,
+      stalledConnectionMs: positive('stalledConnectionMs', options.stalledConnectionMs, 30_000),
+      onStored: (kind, records) => this.#maybeTrim(kind, records),
     });
-    this.#unwatch = watchConnection(this.#client, this.#log, () => this.#writes.resume());
+    const remember = (error: unknown) => {
+      this.#lastConnectionError = error;
+    };
+    const unwatchWriter = watchConnection(this.#writer, this.#log, () => this.#writes.resume(), remember);
+    // The read connection: only remembered (a refused password fails reads at once), never logged twice.
+    const forget = () => {
+      this.#lastConnectionError = undefined;
+    };
+    this.#client.on('error', remember);
+    this.#client.on('ready', forget);
+    this.#unwatch = () => {
+      unwatchWriter();
+      this.#client.off('error', remember);
+      this.#client.off('ready', forget);
+    };
     startConnecting(this.#client);
+    startConnecting(this.#writer);
   }
 
   recordEvent(event: PersistedEvent): Promise<void> {
@@ -249,12 +319,56 @@ export class RedisBackend implements PersistenceBackend {
     }
   }
 
+  /**
+   * Resolves when every record accepted before the call is stored. Rejects when some of them were
+   * dropped (Redis refused the entry: PAPYRA_IO; the configuration cannot store anything:
+   * PAPYRA_INVALID_CONFIG), with `details.dropped`; or with PAPYRA_BACKEND_UNAVAILABLE after
+   * `flushTimeoutMs` without progress (the records stay buffered).
+   */
   async flush(): Promise<void> {
     this.#assertOpen();
-    await this.#writes.flush();
+    await this.#writes.flush(() => this.#lastConnectionError);
   }
 
-  /** Flushes, then quits the connection it created. Records that cannot be sent in time are dropped, counted, and make close reject. */
+  /**
+   * PING, bounded by `timeoutMs` (default 1,000 ms): resolves when Redis answers; rejects with
+   * PAPYRA_BACKEND_UNAVAILABLE when it does not (PAPYRA_INVALID_CONFIG for refused credentials,
+   * PAPYRA_ABORTED when `signal` fires). Never changes the store.
+   */
+  async probe(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
+    this.#assertOpen();
+    const timeoutMs = positive('timeoutMs', options.timeoutMs, 1_000);
+    const { signal } = options;
+    if (signal?.aborted) throw abortedError('The probe');
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const ping = (async () => {
+      await waitReady(this.#client, timeoutMs, 'probe', () => this.#lastConnectionError);
+      const reply = await this.#client.ping();
+      if (reply !== 'PONG') throw new Error(`unexpected PING reply ${JSON.stringify(reply)}`);
+    })();
+    ping.catch(() => undefined);
+    const bound = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(unavailableError(`probe: no answer within ${timeoutMs} ms`, this.#lastConnectionError)), timeoutMs);
+      onAbort = () => reject(abortedError('The probe'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      await Promise.race([ping, bound]);
+    } catch (error) {
+      throw commandError('probe', error, this.#cluster);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * Flushes (bounded by `flushTimeoutMs` without progress), then quits the connections it created.
+   * Records not stored by then are dropped and counted: `details.dropped`, of which
+   * `details.inDoubt` were sent without a reply (a frozen server may still apply them later).
+   * close rejects whenever something was dropped.
+   */
   close(): Promise<void> {
     this.#closing ??= this.#shutdown();
     return this.#closing;
@@ -267,14 +381,20 @@ export class RedisBackend implements PersistenceBackend {
   async #shutdown(): Promise<void> {
     let failure: unknown;
     try {
-      await this.#writes.flush();
+      await this.#writes.flush(() => this.#lastConnectionError);
     } catch (error) {
-      const dropped = this.#writes.discard('closed while redis was unreachable');
-      failure = commandError('close', error);
-      (failure as PapyraError).details['dropped'] = dropped;
+      failure = error;
     }
+    const { dropped, inDoubt } = this.#writes.discard('closed before stored');
+    if (dropped > 0) {
+      const reason = failure ?? unavailableError('close: records were not stored in time');
+      failure = commandError('close', reason, this.#cluster);
+      (failure as PapyraError).details['dropped'] = dropped + Number((failure as PapyraError).details['dropped'] ?? 0);
+      (failure as PapyraError).details['inDoubt'] = inDoubt;
+    }
+    await Promise.allSettled([...this.#trims.values()]);
     this.#unwatch();
-    if (this.#ownsClient) await closeClient(this.#client, 2_000);
+    await Promise.all([closeClient(this.#writer, 2_000), this.#ownsClient ? closeClient(this.#client, 2_000) : undefined]);
     if (failure !== undefined) throw failure;
   }
 
@@ -287,13 +407,21 @@ export class RedisBackend implements PersistenceBackend {
     if (record?.kind !== kind) {
       throw new PapyraError('PAPYRA_INVALID_RECORD', `Expected a ${kind} record, got ${JSON.stringify(record?.kind)}.`);
     }
-    return this.#writes.enqueue(kind, this.keys[kind], encodeRecord(record));
+    if (!isValidTimestamp(record.timestamp)) {
+      throw new PapyraError('PAPYRA_INVALID_RECORD', `The record's timestamp ${String(record.timestamp)} is not a finite epoch-millisecond time within ±8.64e15.`);
+    }
+    const data = encodeRecord(record);
+    // Refused here rather than stored as an entry no reader would ever read.
+    if (data.length > this.#maxEntryBytes && Buffer.byteLength(data) > this.#maxEntryBytes) {
+      throw new PapyraError('PAPYRA_INVALID_RECORD', `The encoded record is ${Buffer.byteLength(data)} bytes, over maxEntryBytes (${this.#maxEntryBytes}).`);
+    }
+    return this.#writes.enqueue(kind, this.keys[kind], data);
   }
 
   /** Every read sees the writes accepted before it, and fails fast when Redis is away. */
   async #prepare(what: string): Promise<void> {
-    await waitReady(this.#client, this.#readyTimeoutMs, what);
-    await this.#writes.flush();
+    await waitReady(this.#client, this.#readyTimeoutMs, what, () => this.#lastConnectionError);
+    await this.#writes.flush(() => this.#lastConnectionError, false);
   }
 
   async #list(kind: RecordKind, query: ListQuery = {}): Promise<PersistedRecord[]> {
@@ -302,45 +430,27 @@ export class RedisBackend implements PersistenceBackend {
     try {
       await this.#prepare('list');
       if (q.limit === 0) return [];
-      const now = this.#clock();
-      const newestFirst: { record: PersistedRecord; bytes: number }[] = [];
+      const retention = new NewestFirstRetention(this.retention, this.#clock(), Number.POSITIVE_INFINITY);
+      // Only what the query matches is held; retention still counts every record it keeps.
+      const newestFirst: PersistedRecord[] = [];
       const firstPage = q.limit === undefined ? this.#pageSize : Math.max(q.limit + 8, 16);
-      for await (const page of pagesBackward(this.#client, this.keys[kind], firstPage, 10_000)) {
+      walk: for await (const page of pagesBackward(this.#client, this.keys[kind], firstPage, 10_000, this.#maxEntryBytes)) {
         for (const entry of page) {
-          const verdict = inspectEntry(entry, kind);
-          if (verdict.ok) newestFirst.push(verdict);
+          const verdict = inspectEntry(entry, kind, this.#maxEntryBytes);
+          if (!verdict.ok || retention.decide(verdict.record, verdict.bytes) !== 'keep') {
+            // Retention decides each record from newer ones: once full, nothing older shows.
+            if (retention.full) break walk;
+            continue;
+          }
+          if (!matchesQuery(verdict.record, q)) continue;
+          newestFirst.push(verdict.record);
+          if (q.limit !== undefined && newestFirst.length >= q.limit) break walk;
         }
-        if (this.#listSatisfied(newestFirst, q, now)) break;
       }
-      const stored = newestFirst.reverse();
-      const mask = retainedMask(stored.map(retentionItem), this.retention, now);
-      return applyListQuery(
-        stored.filter((_, i) => mask[i]).map((s) => s.record),
-        q,
-      );
+      return applyListQuery(newestFirst.reverse(), q);
     } catch (error) {
-      throw commandError('list', error);
+      throw commandError('list', error, this.#cluster);
     }
-  }
-
-  /**
-   * Whether the newest entries read so far decide the answer. Retention decides each record from
-   * the records newer than it, so a suffix of the stream is judged exactly as the whole would be.
-   */
-  #listSatisfied(newestFirst: { record: PersistedRecord; bytes: number }[], q: ListQuery, now: number): boolean {
-    const policy = this.retention;
-    const boundedByRetention = policy.maxRecords !== undefined || policy.maxTotalBytes !== undefined;
-    if (q.limit === undefined && !boundedByRetention) return false;
-    const stored = [...newestFirst].reverse();
-    const mask = retainedMask(stored.map(retentionItem), policy, now);
-    if (q.limit !== undefined) {
-      let matching = 0;
-      for (let i = 0; i < stored.length; i++) if (mask[i] && (q.since === undefined || stored[i]!.record.timestamp >= q.since)) matching++;
-      if (matching >= q.limit) return true;
-    }
-    // The oldest record read is young enough yet not kept: the kind is full, so is all that is older.
-    const oldest = stored[0];
-    return boundedByRetention && oldest !== undefined && !mask[0] && withinAge(oldest.record.timestamp, policy, now);
   }
 
   async #totalEntries(): Promise<number> {
@@ -361,10 +471,10 @@ export class RedisBackend implements PersistenceBackend {
     const result: ScanResult = { anomalies: [], flagged: [], entries: 0 };
     for (const kind of RECORD_KINDS) {
       const key = this.keys[kind];
-      for await (const page of pagesForward(this.#client, key, this.#pageSize)) {
+      for await (const page of pagesForward(this.#client, key, this.#pageSize, this.#maxEntryBytes)) {
         if (options.signal?.aborted) throw abortedError('The scan');
         for (const entry of page) {
-          const verdict = inspectEntry(entry, kind);
+          const verdict = inspectEntry(entry, kind, this.#maxEntryBytes);
           if (verdict.ok) continue;
           const anomaly: Anomaly = { type: verdict.type, path: key, line: null, offset: null, detail: verdict.detail };
           result.anomalies.push(anomaly);
@@ -405,8 +515,12 @@ export class RedisBackend implements PersistenceBackend {
       throw new PapyraError('PAPYRA_IO', `Cannot create the quarantine directory: ${describeError(error)}`, { cause: redactError(error), details: { quarantineDir: dir } });
     }
     let dropped = 0;
-    for (const { key, entry, anomaly } of flagged) {
+    for (const flaggedEntry of flagged) {
       if (signal?.aborted) throw abortedError('The recovery');
+      const { key, anomaly } = flaggedEntry;
+      // An oversized entry was never read: quarantine keeps its original bytes, read now (one at a time).
+      const entry = oversizedBytes(flaggedEntry.entry) === undefined ? flaggedEntry.entry : await readWholeEntry(this.#client, key, flaggedEntry.entry.id);
+      if (entry === undefined) continue;
       files.push(await writeQuarantineFile(dir, key, entry, anomaly));
       const copy: (string | Buffer)[] = ['source', key, 'entry_id', entry.id, 'anomaly', anomaly.type, 'detail', anomaly.detail];
       for (let i = 0; i + 1 < entry.fields.length; i += 2) copy.push(Buffer.concat([Buffer.from('field:'), entry.fields[i]!]), entry.fields[i + 1]!);
@@ -422,68 +536,101 @@ export class RedisBackend implements PersistenceBackend {
   }
 
   /**
-   * Walks one stream newest to oldest, deciding retention page by page with the budget that the
-   * newer pages left. Entries between kept ones are deleted by id (XDEL, in chunks so memory stays
-   * bounded); everything older than the oldest kept entry goes with one XTRIM MINID. Entries that
-   * are not valid records are kept: they are scan's business, not compaction's.
+   * Walks one stream newest to oldest, deciding retention and duplicates entry by entry (bounded
+   * memory: one page, at most 1,000 ids to delete, the de-duplication window). Removed entries
+   * between kept ones are deleted by id (XDEL); the removed tail, everything older than the oldest
+   * kept entry, goes with one exact `XTRIM MINID`. Entries that are not valid records are kept:
+   * they are scan's business, not compaction's.
    */
   async #compactStream(kind: RecordKind, report: CompactionReport, total: number, options: OperationOptions): Promise<void> {
     const key = this.keys[kind];
-    const policy = this.retention;
-    const now = this.#clock();
-    let keptRecords = 0;
-    let keptBytes = 0;
-    let full = false;
+    const retention = new NewestFirstRetention(this.retention, this.#clock(), DEDUP_WINDOW);
     let oldestKept: string | undefined;
     let newestSeen: string | undefined;
+    // The current run of removed entries (newest first): its ids while few, else only its bounds.
     let run: string[] = [];
+    let runNewest: string | undefined;
+    let runOverflow = false;
     const deleteRun = async () => {
-      if (run.length > 0) await this.#client.xdel(key, ...run);
+      if (runOverflow) {
+        // Too long to hold: the run is exactly the entries between the kept one and runNewest.
+        for await (const page of pagesForward(this.#client, key, 1_000, this.#maxEntryBytes, `(${oldestKept!}`, runNewest!)) {
+          await this.#client.xdel(key, ...page.map((e) => e.id));
+        }
+      } else if (run.length > 0) {
+        await this.#client.xdel(key, ...run);
+      }
       run = [];
+      runNewest = undefined;
+      runOverflow = false;
     };
-    for await (const page of pagesBackward(this.#client, key, this.#pageSize, 10_000)) {
+    for await (const page of pagesBackward(this.#client, key, this.#pageSize, 10_000, this.#maxEntryBytes)) {
       if (options.signal?.aborted) throw abortedError('The compaction');
       newestSeen ??= page[0]!.id;
-      const verdicts = page.map((entry) => inspectEntry(entry, kind));
-      const keep = verdicts.map(() => true);
-      if (hasRetention(policy)) {
-        // Store order (oldest first) for retainedMask; the budget is what newer pages left over.
-        const valid = verdicts.flatMap((v, i) => (v.ok ? [i] : [])).reverse();
-        const budget: RetentionPolicy = {
-          ...(policy.maxAgeMs !== undefined && { maxAgeMs: policy.maxAgeMs }),
-          ...(policy.maxRecords !== undefined && { maxRecords: Math.max(0, policy.maxRecords - keptRecords) }),
-          ...(policy.maxTotalBytes !== undefined && { maxTotalBytes: Math.max(0, policy.maxTotalBytes - keptBytes) }),
-        };
-        const items = valid.map((i) => retentionItem(verdicts[i] as { record: PersistedRecord; bytes: number }));
-        const mask = full ? items.map(() => false) : retainedMask(items, budget, now);
-        valid.forEach((i, j) => {
-          keep[i] = mask[j]!;
-          if (!mask[j] && withinAge(items[j]!.timestamp, policy, now)) full = true;
-          if (mask[j]) {
-            keptRecords += 1;
-            keptBytes += items[j]!.bytes;
-          }
-        });
-      }
-      for (let i = 0; i < page.length; i++) {
-        const entry = page[i]!;
+      for (const entry of page) {
+        const verdict = inspectEntry(entry, kind, this.#maxEntryBytes);
         const bytes = entryBytes(entry);
         report.beforeRecords += 1;
         report.beforeBytes += bytes;
-        if (keep[i]) {
-          await deleteRun();
+        if (!verdict.ok || retention.decide(verdict.record, verdict.bytes) === 'keep') {
           oldestKept = entry.id;
-        } else {
-          run.push(entry.id);
-          report.removedRecords += 1;
-          report.reclaimedBytes += bytes;
-          if (run.length >= 1_000) await deleteRun();
+          await deleteRun();
+          continue;
+        }
+        report.removedRecords += 1;
+        report.reclaimedBytes += bytes;
+        runNewest ??= entry.id;
+        if (runOverflow) continue;
+        run.push(entry.id);
+        if (run.length > 1_000) {
+          run = [];
+          runOverflow = true;
         }
       }
       options.onProgress?.({ phase: 'compact', processed: report.beforeRecords, total: Math.max(total, report.beforeRecords), unit: 'entries' });
     }
     // What is left is older than the oldest kept entry (or is all that was read, if none is kept).
-    if (run.length > 0) await this.#client.xtrim(key, 'MINID', oldestKept ?? nextId(newestSeen!));
+    if (runNewest !== undefined) await this.#client.xtrim(key, 'MINID', oldestKept ?? nextId(newestSeen!));
+  }
+
+  /** Counts stored records per kind; every max(`maxRecords`, 100) of them, trims what lists no longer show. */
+  #maybeTrim(kind: RecordKind, records: number): void {
+    if (this.#trimEvery === undefined || this.#closing) return;
+    const since = (this.#sinceTrim.get(kind) ?? 0) + records;
+    this.#sinceTrim.set(kind, since);
+    if (since < this.#trimEvery || this.#trims.has(kind)) return;
+    this.#sinceTrim.set(kind, 0);
+    const trim = this.#trimOlderThanVisible(kind)
+      .catch((error: unknown) => this.#log.debug({ err: { message: describeError(error) }, stream: this.keys[kind] }, 'trim-on-write skipped'))
+      .finally(() => this.#trims.delete(kind));
+    this.#trims.set(kind, trim);
+  }
+
+  /**
+   * Trim-on-write: walks the newest entries, as a list does, until retention is full; everything
+   * older than the oldest record a list shows then goes with one exact `XTRIM MINID`. So it never
+   * removes a record a list still shows, whatever retention hides among the newest entries (aged
+   * records, duplicates, invalid entries); `MAXLEN ~` could. Gives up (trims nothing) when the
+   * answer is not decided within a bounded number of entries; `compact()` handles the rest.
+   */
+  async #trimOlderThanVisible(kind: RecordKind): Promise<void> {
+    const key = this.keys[kind];
+    const retention = new NewestFirstRetention(this.retention, this.#clock(), DEDUP_WINDOW);
+    const budget = 4 * this.#trimEvery! + this.#pageSize;
+    let read = 0;
+    let oldestShown: string | undefined;
+    for await (const page of pagesBackward(this.#client, key, Math.min(this.#trimEvery! + 8, 10_000), 10_000, this.#maxEntryBytes)) {
+      for (const entry of page) {
+        const verdict = inspectEntry(entry, kind, this.#maxEntryBytes);
+        if (verdict.ok && retention.decide(verdict.record, verdict.bytes) === 'keep') oldestShown = entry.id;
+        if (retention.full) {
+          if (oldestShown !== undefined) await this.#client.xtrim(key, 'MINID', oldestShown);
+          return;
+        }
+      }
+      read += page.length;
+      if (read >= budget) return;
+    }
   }
 }
 
@@ -493,10 +640,3 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return value;
 }
 
-function retentionItem(stored: { record: PersistedRecord; bytes: number }) {
-  return { kind: stored.record.kind, timestamp: stored.record.timestamp, bytes: stored.bytes };
-}
-
-function withinAge(timestamp: number, policy: RetentionPolicy, now: number): boolean {
-  return policy.maxAgeMs === undefined || timestamp >= now - policy.maxAgeMs;
-}

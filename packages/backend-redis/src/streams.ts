@@ -33,7 +33,11 @@ export type EntryVerdict =
   | { ok: false; type: AnomalyType; detail: string };
 
 /** Classifies an entry: a record of the stream's kind, or the anomaly it is. Never throws. */
-export function inspectEntry(entry: RawEntry, kind: RecordKind): EntryVerdict {
+export function inspectEntry(entry: RawEntry, kind: RecordKind, maxEntryBytes: number): EntryVerdict {
+  const oversized = oversizedBytes(entry);
+  if (oversized !== undefined) {
+    return { ok: false, type: 'CORRUPTED_ENTRY', detail: `entry ${entry.id}: ${oversized} bytes, over the ${maxEntryBytes}-byte limit (not read)` };
+  }
   const data = fieldValue(entry.fields, 'data');
   if (data === undefined) return { ok: false, type: 'CORRUPTED_ENTRY', detail: `entry ${entry.id}: no "data" field` };
   const verdict = inspectLine(data);
@@ -58,6 +62,8 @@ function fieldValue(fields: Buffer[], name: string): Buffer | undefined {
 
 /** Stored bytes of an entry's `data` (plus one for the newline), 0 when it has none. */
 export function entryBytes(entry: RawEntry): number {
+  const oversized = oversizedBytes(entry);
+  if (oversized !== undefined) return oversized + 1;
   const data = fieldValue(entry.fields, 'data');
   return data === undefined ? 0 : data.length + 1;
 }
@@ -66,11 +72,46 @@ function toEntries(reply: [Buffer, Buffer[]][]): RawEntry[] {
   return reply.map(([id, fields]) => ({ id: id.toString('latin1'), fields: fields ?? [] }));
 }
 
-/** Oldest-first pages of a whole stream (XRANGE with an exclusive cursor): bounded memory. */
-export async function* pagesForward(client: RedisClient, key: string, pageSize: number): AsyncGenerator<RawEntry[]> {
-  let start = '-';
+/** The field an oversized entry is replaced with on read; the value is its size in bytes. */
+const OVERSIZED = '\0papyra:oversized';
+
+/**
+ * One page of a stream, read entry by entry on the server so that an entry whose field values
+ * exceed `maxEntryBytes` never crosses the network: it comes back as a marker with its size.
+ * Redis has no command that tells an entry's size without returning it, hence the (read-only,
+ * single-key, so cluster-safe) script; it costs one XRANGE of COUNT 1 per entry, inside Redis.
+ */
+const PAGE_SCRIPT = `
+local cmd, bound, other, count, max = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local out = {}
+while #out < count do
+  local e = redis.call(cmd, KEYS[1], bound, other, 'COUNT', 1)[1]
+  if e == nil then break end
+  local size = 0
+  local f = e[2] or {}
+  for j = 2, #f, 2 do size = size + #f[j] end
+  if size > max then e[2] = {ARGV[6], tostring(size)} end
+  out[#out + 1] = e
+  bound = '(' .. e[1]
+end
+return out`;
+
+async function readPage(client: RedisClient, direction: 'XRANGE' | 'XREVRANGE', key: string, bound: string, other: string, count: number, maxEntryBytes: number): Promise<RawEntry[]> {
+  const reply = (await client.callBuffer('EVAL', [PAGE_SCRIPT, 1, key, direction, bound, other, count, maxEntryBytes, OVERSIZED])) as [Buffer, Buffer[]][];
+  return toEntries(reply);
+}
+
+/** The size an oversized entry was reported with, if it is one. */
+export function oversizedBytes(entry: RawEntry): number | undefined {
+  const marker = fieldValue(entry.fields, OVERSIZED);
+  return marker === undefined ? undefined : Number(marker.toString('latin1'));
+}
+
+/** Oldest-first pages of a whole stream (exclusive cursor): bounded memory. */
+export async function* pagesForward(client: RedisClient, key: string, pageSize: number, maxEntryBytes: number, from = '-', to = '+'): AsyncGenerator<RawEntry[]> {
+  let start = from;
   for (;;) {
-    const page = toEntries(await client.xrangeBuffer(key, start, '+', 'COUNT', pageSize));
+    const page = await readPage(client, 'XRANGE', key, start, to, pageSize, maxEntryBytes);
     if (page.length === 0) return;
     yield page;
     if (page.length < pageSize) return;
@@ -78,18 +119,23 @@ export async function* pagesForward(client: RedisClient, key: string, pageSize: 
   }
 }
 
-/** Newest-first pages (XREVRANGE); page sizes grow so long walks take few round trips. */
-export async function* pagesBackward(client: RedisClient, key: string, firstPage: number, maxPage: number): AsyncGenerator<RawEntry[]> {
+/** Newest-first pages; page sizes grow so long walks take few round trips. */
+export async function* pagesBackward(client: RedisClient, key: string, firstPage: number, maxPage: number, maxEntryBytes: number): AsyncGenerator<RawEntry[]> {
   let end = '+';
   let size = firstPage;
   for (;;) {
-    const page = toEntries(await client.xrevrangeBuffer(key, end, '-', 'COUNT', size));
+    const page = await readPage(client, 'XREVRANGE', key, end, '-', size, maxEntryBytes);
     if (page.length === 0) return;
     yield page;
     if (page.length < size) return;
     end = `(${page[page.length - 1]!.id}`;
     size = Math.min(size * 2, maxPage);
   }
+}
+
+/** One entry in full, whatever its size (quarantine keeps the original bytes); undefined if it is gone. */
+export async function readWholeEntry(client: RedisClient, key: string, id: string): Promise<RawEntry | undefined> {
+  return toEntries((await client.xrangeBuffer(key, id, id)) as unknown as [Buffer, Buffer[]][])[0];
 }
 
 /** The smallest id greater than `id` (`<ms>-<seq+1>`): XTRIM MINID with it removes `id` itself. */

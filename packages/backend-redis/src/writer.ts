@@ -1,6 +1,6 @@
 import { PapyraError, type Logger, type PersistenceMetrics, type RecordKind } from '@papyra/persistence-contract';
-import type { RedisClient } from './connection.js';
-import { describeError, isReplyError, unavailableError } from './errors.js';
+import { backoffMs, type RedisClient } from './connection.js';
+import { classifyFailure, configError, describeError, unavailableError } from './errors.js';
 
 interface PendingWrite {
   seq: number;
@@ -18,32 +18,62 @@ interface RoomWaiter {
 
 interface FlushWaiter {
   target: number;
+  /** Reject when records it covers were dropped (reads only wait for the queue to drain). */
+  reportDrops: boolean;
   resolve: () => void;
   reject: (error: unknown) => void;
   timer: NodeJS.Timeout;
 }
 
+/** An accepted record that will not be stored, kept until a flush covering it has reported it. */
+interface Drop {
+  seq: number;
+  config: boolean;
+}
+
 export interface WriteQueueOptions {
+  /** The write connection: no command timeout, in-flight commands fail when its socket closes. */
   client: RedisClient;
+  /** Whether `client` is a Cluster (MOVED is then a failover in progress, not a wrong mode). */
+  cluster: boolean;
   log: Logger;
   metrics: PersistenceMetrics;
   /** Records per pipeline. */
   batchSize: number;
   /** Records accepted but not yet acknowledged, at most. */
   bufferLimit: number;
-  /** `MAXLEN ~ n` on every XADD, when set. */
-  maxLen: number | undefined;
   /** A flush fails after this long without any write reaching Redis. */
   flushTimeoutMs: number;
-  /** Pause before retrying a batch that failed while the client still looked connected. */
-  retryDelayMs: number;
+  /** A batch without a reply after this long puts the queue in outage mode (it is not resent). */
+  commandTimeoutMs: number;
+  /** A batch without a reply after this long: the connection is dropped and the batch resent. */
+  stalledConnectionMs: number;
+  /** Called after records of a stream were stored (trim-on-write hooks in here). */
+  onStored?: (kind: RecordKind, records: number) => void;
+  random?: () => number;
+}
+
+/** What close() could not store: `dropped` were never sent; `inDoubt` were sent without a reply. */
+export interface DiscardReport {
+  dropped: number;
+  inDoubt: number;
 }
 
 /**
  * The write path: records are accepted into an ordered queue and sent as pipelines of XADD, one
- * pipeline at a time so order survives failures. While Redis is unreachable the queue is the outage
- * buffer: it keeps up to `bufferLimit` records, refuses (and counts) the rest, and drains in order
- * on reconnect. While Redis is reachable a full queue makes callers wait instead (backpressure).
+ * pipeline at a time so order survives failures.
+ *
+ * Outage is decided from the commands themselves, never from the client's status (a Cluster
+ * client stays "ready" through a node failure): a batch that fails transiently, or gets no reply
+ * within `commandTimeoutMs`, starts an outage; the next stored batch ends it. During an outage the
+ * queue is the outage buffer: it keeps up to `bufferLimit` records, refuses (and counts) the rest,
+ * and resends in order with jittered backoff. Outside an outage a full queue makes callers wait
+ * (backpressure).
+ *
+ * A batch is resent only when Redis said it did not apply it (a reply error) or when the connection
+ * that carried it closed; never while its first copy may still be queued on a live connection. A
+ * connection that closed mid-batch may have applied part of it: the resend can store a record
+ * twice, and readers de-duplicate by record id.
  */
 export class WriteQueue {
   readonly #o: WriteQueueOptions;
@@ -52,10 +82,15 @@ export class WriteQueue {
   #inFlight: PendingWrite[] = [];
   #roomWaiters: RoomWaiter[] = [];
   #flushWaiters = new Set<FlushWaiter>();
+  #drops: Drop[] = [];
   #nextSeq = 1;
   #lastProgressAt = Date.now();
   #retryTimer: NodeJS.Timeout | undefined;
+  #attempt = 0;
+  #outage = false;
+  #lastFailure: unknown;
   #droppedThisOutage = 0;
+  #closed = false;
 
   constructor(options: WriteQueueOptions) {
     this.#o = options;
@@ -65,8 +100,9 @@ export class WriteQueue {
     return this.#queue.length - this.#head + this.#inFlight.length;
   }
 
-  get #connected(): boolean {
-    return this.#o.client.status === 'ready';
+  /** Whether the last batch failed (or is overdue): new records beyond the buffer are refused. */
+  get outage(): boolean {
+    return this.#outage;
   }
 
   /** Resolves once the record is accepted (queued); rejects if it had to be dropped. */
@@ -77,17 +113,19 @@ export class WriteQueue {
       this.#schedulePump();
       return Promise.resolve();
     }
-    if (!this.#connected) return Promise.reject(this.#drop(1));
+    if (this.#outage) return Promise.reject(this.#refuse());
     return new Promise((resolve, reject) => this.#roomWaiters.push({ write, resolve, reject }));
   }
 
-  /** Resolves when everything enqueued so far has reached Redis (or failed for good). */
-  flush(): Promise<void> {
+  /**
+   * Resolves when everything accepted so far has been stored. Rejects when a record accepted before
+   * it was dropped (refused by Redis, or a configuration error), naming how many; or when no write
+   * reached Redis for `flushTimeoutMs` (the records stay buffered).
+   */
+  flush(connectionError: () => unknown = () => undefined, reportDrops = true): Promise<void> {
     const target = this.#nextSeq - 1;
-    if (this.#oldestUnsettled() > target) return Promise.resolve();
-    this.#pump();
     return new Promise((resolve, reject) => {
-      const waiter: FlushWaiter = { target, resolve, reject, timer: undefined as unknown as NodeJS.Timeout };
+      const waiter: FlushWaiter = { target, reportDrops, resolve, reject, timer: undefined as unknown as NodeJS.Timeout };
       const check = () => {
         const stalledFor = Date.now() - this.#lastProgressAt;
         if (stalledFor < this.#o.flushTimeoutMs) {
@@ -95,48 +133,61 @@ export class WriteQueue {
           return;
         }
         this.#flushWaiters.delete(waiter);
-        reject(
-          unavailableError(`flush: no write reached Redis for ${this.#o.flushTimeoutMs} ms`, undefined, {
-            buffered: this.#size + this.#roomWaiters.length,
-          }),
-        );
+        const details = { buffered: this.#size + this.#roomWaiters.length };
+        const failure = connectionError() ?? this.#lastFailure;
+        if (classifyFailure(failure, this.#o.cluster) === 'config') {
+          reject(configError(`flush: ${describeError(failure)}`, failure, details));
+        } else {
+          reject(unavailableError(`flush: no write reached Redis for ${this.#o.flushTimeoutMs} ms`, failure, details));
+        }
       };
       waiter.timer = setTimeout(check, this.#o.flushTimeoutMs);
       this.#flushWaiters.add(waiter);
+      this.#pump();
+      this.#settle();
     });
   }
 
-  /** Called when the connection is (again) ready. */
+  /** Called when the connection is (again) ready: resend at once instead of waiting for the backoff. */
   resume(): void {
     if (this.#droppedThisOutage > 0) {
       this.#o.log.warn({ dropped: this.#droppedThisOutage }, 'records dropped while redis was unreachable (buffer full)');
       this.#droppedThisOutage = 0;
     }
     this.#lastProgressAt = Date.now();
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
     this.#pump();
   }
 
-  /** Drops whatever is still unsent (counted and logged); returns how many. For close(). */
-  discard(reason: string): number {
+  /**
+   * For close(), after a bounded flush: stops sending and drops everything not stored (counted and
+   * logged). A batch still unanswered is "in doubt": it was sent and a frozen server may yet apply
+   * it, so it is counted as dropped, never as written, and never sent again.
+   */
+  discard(reason: string): DiscardReport {
+    this.#closed = true;
     clearTimeout(this.#retryTimer);
-    const lost = this.#queue.length - this.#head + this.#roomWaiters.length;
-    if (lost > 0) {
-      this.#o.metrics.dropped(lost, reason);
-      this.#o.log.error({ dropped: lost, reason }, 'unsent records dropped');
-    }
+    const inDoubt = this.#inFlight.length;
+    const lost = inDoubt + this.#queue.length - this.#head + this.#roomWaiters.length;
+    this.#inFlight = [];
     this.#queue = [];
     this.#head = 0;
     for (const waiter of this.#roomWaiters.splice(0)) waiter.reject(droppedError(this.#o.bufferLimit));
-    this.#settle();
-    return lost;
+    if (lost > 0) {
+      this.#o.metrics.dropped(lost, reason);
+      this.#o.log.error({ dropped: lost, inDoubt, reason }, 'records not stored before close were dropped');
+    }
+    return { dropped: lost, inDoubt };
   }
 
-  #drop(records: number): PapyraError {
-    this.#o.metrics.dropped(records, 'buffer_full');
+  /** A record refused at the door (buffer full during an outage): its caller gets the error. */
+  #refuse(): PapyraError {
+    this.#o.metrics.dropped(1, 'buffer_full');
     if (this.#droppedThisOutage === 0) {
       this.#o.log.warn({ bufferLimit: this.#o.bufferLimit }, 'redis unreachable and write buffer full; dropping records');
     }
-    this.#droppedThisOutage += records;
+    this.#droppedThisOutage += 1;
     return droppedError(this.#o.bufferLimit);
   }
 
@@ -146,7 +197,7 @@ export class WriteQueue {
   }
 
   #pump(): void {
-    if (this.#inFlight.length > 0 || this.#queue.length === this.#head || !this.#connected) return;
+    if (this.#closed || this.#inFlight.length > 0 || this.#queue.length === this.#head || this.#retryTimer !== undefined) return;
     const end = Math.min(this.#queue.length, this.#head + this.#o.batchSize);
     const batch = this.#queue.slice(this.#head, end);
     this.#head = end;
@@ -160,51 +211,87 @@ export class WriteQueue {
 
   async #send(batch: PendingWrite[]): Promise<void> {
     const pipeline = this.#o.client.pipeline();
-    const maxLen = this.#o.maxLen;
-    for (const w of batch) {
-      if (maxLen === undefined) pipeline.xadd(w.key, '*', 'data', w.data);
-      else pipeline.xadd(w.key, 'MAXLEN', '~', maxLen, '*', 'data', w.data);
-    }
+    for (const w of batch) pipeline.xadd(w.key, '*', 'data', w.data);
+    // No reply in time: an outage (new records are bounded by the buffer), but the batch is not
+    // resent while its connection lives. Much later, the connection is presumed dead and dropped.
+    const overdue = setTimeout(() => this.#enterOutage(new Error(`no reply to a write within ${this.#o.commandTimeoutMs} ms`)), this.#o.commandTimeoutMs);
+    const stalled = setTimeout(() => {
+      this.#o.log.warn({ records: batch.length, stalledMs: this.#o.stalledConnectionMs }, 'redis write connection stalled; reconnecting');
+      this.#o.client.disconnect(true);
+    }, this.#o.stalledConnectionMs);
     let results: [Error | null, unknown][];
     try {
       results = (await pipeline.exec()) ?? batch.map(() => [new Error('pipeline discarded'), null]);
     } catch (error) {
       results = batch.map(() => [error as Error, null]);
+    } finally {
+      clearTimeout(overdue);
+      clearTimeout(stalled);
     }
+    if (this.#inFlight !== batch) return; // close() already counted it as dropped
+    this.#settleBatch(batch, results);
+  }
+
+  #settleBatch(batch: PendingWrite[], results: [Error | null, unknown][]): void {
     const now = Date.now();
     const retry: PendingWrite[] = [];
-    let lastError: Error | null = null;
+    const storedByKind = new Map<RecordKind, number>();
+    let failure: unknown;
     for (let i = 0; i < batch.length; i++) {
       const w = batch[i]!;
       const error = results[i]?.[0] ?? null;
       if (error === null) {
         this.#o.metrics.recordWritten(w.kind, 1, Buffer.byteLength(w.data) + 1, now - w.acceptedAt);
-      } else if (isReplyError(error)) {
-        // Redis refused this entry itself (WRONGTYPE, OOM…): retrying cannot help.
-        this.#o.metrics.writeFailed(1, error);
-        this.#o.log.error({ err: { message: describeError(error) }, key: w.key }, 'redis refused a record; it was not written');
-      } else {
-        retry.push(w);
-        lastError = error;
+        storedByKind.set(w.kind, (storedByKind.get(w.kind) ?? 0) + 1);
+        continue;
       }
+      const kind = classifyFailure(error, this.#o.cluster);
+      if (kind === 'transient') {
+        retry.push(w);
+        failure = error;
+        continue;
+      }
+      // Redis refused this entry itself (WRONGTYPE, an argument error…), or nothing can be stored
+      // with this configuration: retrying cannot help. Counted as dropped; the next flush reports it.
+      this.#o.metrics.writeFailed(1, error);
+      this.#o.metrics.dropped(1, kind === 'config' ? 'invalid_config' : 'refused');
+      this.#drops.push({ seq: w.seq, config: kind === 'config' });
+      if (kind === 'config') this.#lastFailure = error;
+      this.#o.log.error({ err: { message: describeError(error) }, key: w.key }, 'redis refused a record; it was not written (dropped)');
     }
-    if (retry.length < batch.length) this.#lastProgressAt = now;
     this.#inFlight = [];
-    if (retry.length > 0) this.#requeue(retry, lastError);
+    if (storedByKind.size > 0) {
+      this.#lastProgressAt = now;
+      this.#attempt = 0;
+      if (this.#outage) this.#o.log.info('redis writes flow again');
+      this.#outage = false;
+      for (const [kind, n] of storedByKind) this.#o.onStored?.(kind, n);
+    }
+    if (retry.length > 0) this.#requeue(retry, failure, storedByKind.size === 0);
     this.#admitWaiters();
     this.#settle();
-    if (retry.length === 0) this.#pump();
+    this.#pump();
   }
 
-  /** A batch that failed on the connection goes back to the front, in order, to be resent. */
-  #requeue(writes: PendingWrite[], error: Error | null): void {
+  #enterOutage(error: unknown): void {
+    this.#lastFailure = error;
+    if (!this.#outage) this.#o.log.warn({ err: { message: describeError(error) } }, 'redis writes failing; buffering up to the bound');
+    this.#outage = true;
+    // Nobody waits for room while Redis is away: those records are refused, as the bound says.
+    for (const waiter of this.#roomWaiters.splice(0)) waiter.reject(this.#refuse());
+  }
+
+  /** A batch that failed transiently goes back to the front, in order, to be resent after a jittered backoff. */
+  #requeue(writes: PendingWrite[], error: unknown, nothingStored: boolean): void {
     this.#queue = [...writes, ...this.#queue.slice(this.#head)];
     this.#head = 0;
+    if (nothingStored) this.#enterOutage(error);
     this.#o.log.debug({ err: { message: describeError(error) }, records: writes.length }, 'redis write failed; records kept for retry');
-    // Nobody waits for room while Redis is away: those records are refused, as the bound says.
-    if (!this.#connected) for (const waiter of this.#roomWaiters.splice(0)) waiter.reject(this.#drop(1));
     clearTimeout(this.#retryTimer);
-    this.#retryTimer = setTimeout(() => this.#pump(), this.#o.retryDelayMs);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#pump();
+    }, backoffMs(++this.#attempt, this.#o.random));
     this.#retryTimer.unref();
   }
 
@@ -221,14 +308,25 @@ export class WriteQueue {
   }
 
   #settle(): void {
-    if (this.#flushWaiters.size === 0) return;
     const oldest = this.#oldestUnsettled();
     for (const waiter of this.#flushWaiters) {
-      if (oldest > waiter.target) {
-        clearTimeout(waiter.timer);
-        this.#flushWaiters.delete(waiter);
+      if (oldest <= waiter.target) continue;
+      clearTimeout(waiter.timer);
+      this.#flushWaiters.delete(waiter);
+      const dropped = waiter.reportDrops ? this.#drops.filter((d) => d.seq <= waiter.target) : [];
+      if (dropped.length === 0) {
         waiter.resolve();
+        continue;
       }
+      // Reported once: a later flush does not fail again for the same records.
+      this.#drops = this.#drops.filter((d) => d.seq > waiter.target);
+      const message = `${dropped.length} accepted record(s) were not stored and were dropped`;
+      const details = { dropped: dropped.length };
+      waiter.reject(
+        dropped.some((d) => d.config)
+          ? configError(`flush: ${message}: ${describeError(this.#lastFailure)}`, this.#lastFailure, details)
+          : new PapyraError('PAPYRA_IO', `Redis refused writes: ${message}.`, { details }),
+      );
     }
   }
 }

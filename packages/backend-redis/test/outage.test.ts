@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
@@ -13,16 +12,6 @@ import { describeWithRedis } from './helpers.js';
 let dir: string;
 let port: number;
 let server: ChildProcess | undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port: p } = s.address() as { port: number };
-      s.close(() => resolve(p));
-    });
-    s.on('error', reject);
-  });
-}
 
 async function startServer(): Promise<void> {
   server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
@@ -64,7 +53,7 @@ const event = (i: number): PersistedEvent => createEvent({ systemId: 'local', ac
 describeWithRedis('outage of the Redis server', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'papyra-redis-outage-'));
-    port = await freePort();
+    port = 17010; // our assigned range, 17000–17099
     await startServer();
   });
   afterAll(async () => {
@@ -99,6 +88,8 @@ describeWithRedis('outage of the Redis server', () => {
 
       await startServer();
       await waitFor(async () => (await settlesWithin(backend.flush(), 5_000)).status === 'fulfilled');
+      // Reads have a connection of their own, which reconnects on its own (jittered) schedule.
+      await waitFor(async () => (await settlesWithin(backend.listEvents({ limit: 1 }), 5_000)).status === 'fulfilled');
       // The new server started empty: what it holds is exactly the buffer, in order.
       expect(await backend.listEvents()).toEqual(accepted);
       expect(backend.metrics.snapshot()).toMatchObject({ recordsWritten: 60, recordsDropped: 51 });
@@ -131,6 +122,8 @@ describeWithRedis('outage of the Redis server', () => {
       }
       await startServer();
       await waitFor(async () => (await settlesWithin(backend.flush(), 5_000)).status === 'fulfilled');
+      // Reads have a connection of their own, which reconnects on its own (jittered) schedule.
+      await waitFor(async () => (await settlesWithin(backend.listEvents({ limit: 1 }), 5_000)).status === 'fulfilled');
       await system.close();
       const events = await backend.listEvents();
       for (const ref of refs) {

@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
-import { stat, unlink } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { constants } from 'node:fs';
+import { access, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import {
-  PersistenceMetrics,
+  PapyraError,
   backendClosedError,
   normalizeListQuery,
   normalizeRetention,
@@ -20,6 +20,7 @@ import {
   type PersistedEvent,
   type PersistedRecord,
   type PersistenceBackend,
+  type PersistenceMetrics,
   type RecordKind,
   type RecoveryConfig,
   type RecoveryReport,
@@ -29,8 +30,6 @@ import {
 } from '@papyra/persistence-contract';
 import {
   DEFAULT_MAX_LINE_BYTES,
-  SegmentLock,
-  SegmentWriter,
   appendRecord,
   checkRecoveryConfig,
   clearLeftovers,
@@ -48,15 +47,18 @@ import {
   rewriteExcluding,
   scanSegment,
   segmentOperation,
-  writerMetrics,
+  resolveDataPath,
+  throwIfAborted,
   type ByteRange,
   type FileBackendOptions,
   type FsyncMode,
   type RewriteRecovery,
 } from '@papyra/backend-ndjson/segments';
 import { invalidConfig } from './errors.js';
-import { commitJournal, readJournal, resolveView, rollForward, stagedOf, type JournalState, type JournalStep, type SetFile } from './journal.js';
-import { SetLayout, listSet, type Listing } from './layout.js';
+import { commitJournal, readJournal, rollForward, stagedOf, type JournalState, type JournalStep } from './journal.js';
+import { listSet, type SetLayout } from './layout.js';
+import { SetWriter } from './set-writer.js';
+import { openSnapshot, viewOf, type SetView, type Snapshot, type SnapshotOptions } from './snapshot.js';
 
 export interface RotatingBackendOptions extends FileBackendOptions {
   /** The active file; rotated files are `path.1` (newest) … `path.<maxFiles-1>` (oldest). */
@@ -65,47 +67,46 @@ export interface RotatingBackendOptions extends FileBackendOptions {
   maxBytes: number;
   /** Files in the set, the active one included; when all exist, rotation deletes the oldest. */
   maxFiles: number;
+  /**
+   * Attempts of a read (list, scan) to open one consistent snapshot of the set while other
+   * processes rotate or compact it, before failing with PAPYRA_CONCURRENT_MODIFICATION (default 12).
+   */
+  readAttempts?: number;
+  /** See `ListRecordsOptions.staleWindow` of the segment primitives (default 10,000). */
+  staleWindow?: number;
 }
 
-/** What one consistent look at the set found. */
-interface SetView {
-  listing: Listing;
-  journal: JournalState;
-  files: SetFile[];
-}
+/** A path or an open file, as the segment readers take it. */
+type SegmentSource = Parameters<typeof scanSegment>[0];
 
 const FSYNC_MODES: readonly FsyncMode[] = ['never', 'interval', 'always'];
 const NAME = 'rotating';
-/** Optimistic attempts of a read racing rotations before it holds this process's appends. */
-const READ_ATTEMPTS = 4;
 
 /** Papyra persistence in a bounded set of rotated NDJSON files (SPEC §7), built on the ndjson segment primitives. */
 export class RotatingBackend implements PersistenceBackend {
   readonly name = NAME;
   readonly capabilities: BackendCapabilities = Object.freeze({ scan: true, recover: true, quarantine: true, compact: true, metrics: true, durable: true });
   readonly retention: RetentionPolicy;
-  readonly metrics = new PersistenceMetrics();
+  /** Shared by every instance on the same set in this process (they share one writer). */
+  readonly metrics: PersistenceMetrics;
   readonly path: string;
   readonly maxBytes: number;
   readonly maxFiles: number;
   readonly fsync: FsyncMode;
+  readonly #set: SetWriter;
   readonly #layout: SetLayout;
   readonly #clock: WallClock;
   readonly #log: Logger;
   readonly #maxLineBytes: number;
-  readonly #lock: SegmentLock;
-  readonly #writer: SegmentWriter;
-  /** Rotations done by this instance: a read that saw it change retries. */
-  #rotations = 0;
-  /** Scans, recoveries and compactions of this instance run one at a time. */
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #snapshot: SnapshotOptions;
+  readonly #staleWindow: number | undefined;
   #closing: Promise<void> | null = null;
 
   constructor(options: RotatingBackendOptions) {
     if (typeof options?.path !== 'string' || options.path === '') throw invalidConfig('RotatingBackend needs a non-empty `path`.');
     const fsync = options.fsync ?? 'interval';
     if (!FSYNC_MODES.includes(fsync)) throw invalidConfig(`fsync must be one of ${FSYNC_MODES.join(', ')}, got ${JSON.stringify(fsync)}.`, { fsync });
-    for (const key of ['maxBytes', 'maxFiles', 'fsyncIntervalMs', 'maxLineBytes'] as const) {
+    for (const key of ['maxBytes', 'maxFiles', 'fsyncIntervalMs', 'maxLineBytes', 'readAttempts', 'staleWindow'] as const) {
       const value = options[key];
       if ((value !== undefined || key === 'maxBytes' || key === 'maxFiles') && (!Number.isSafeInteger(value) || (value as number) <= 0)) {
         throw invalidConfig(`${key} must be a positive integer, got ${JSON.stringify(value)}.`, { [key]: value });
@@ -116,28 +117,22 @@ export class RotatingBackend implements PersistenceBackend {
     this.maxFiles = options.maxFiles;
     this.fsync = fsync;
     this.retention = normalizeRetention(options.retention);
-    this.#layout = new SetLayout(this.path, this.maxFiles);
     this.#clock = options.clock ?? systemClock;
     this.#maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.#snapshot = options.readAttempts !== undefined ? { attempts: options.readAttempts } : {};
+    this.#staleWindow = options.staleWindow;
     this.#log = (options.logger ?? silentLogger).child({ component: 'persistence', backend: NAME });
-    // One lock for the whole set, beside the active file.
-    this.#lock = new SegmentLock(this.path);
-    this.#writer = new SegmentWriter({
-      path: this.path,
+    this.#set = SetWriter.attach({
+      // Through symbolic links: one set, one writer, however it is reached.
+      path: resolveDataPath(this.path),
+      maxBytes: this.maxBytes,
+      maxFiles: this.maxFiles,
       fsync,
       ...(options.fsyncIntervalMs !== undefined && { fsyncIntervalMs: options.fsyncIntervalMs }),
       logger: this.#log,
-      beforeOpen: () => {
-        this.#lock.acquire('write');
-        // A compaction committed by a process that then died is completed before anything is appended.
-        this.#completeCompaction();
-      },
-      rotation: {
-        shouldRotate: (currentBytes, lineBytes) => currentBytes + lineBytes > this.maxBytes,
-        rotate: () => this.#rotate(),
-      },
-      ...writerMetrics(this.metrics),
     });
+    this.#layout = this.#set.layout;
+    this.metrics = this.#set.metrics;
   }
 
   recordEvent(event: PersistedEvent): Promise<void> {
@@ -167,22 +162,22 @@ export class RotatingBackend implements PersistenceBackend {
   /** The members of the set that exist now, oldest first (as readers see them). */
   async files(): Promise<string[]> {
     this.#assertOpen();
-    return (await this.#view()).files.map((f) => f.path);
+    return (await viewOf(this.#layout)).files.map((f) => f.path);
   }
 
   /** Read-only: line anomalies of every file, our leftovers, an unfinished compaction, and orphans. */
   async scan(options: OperationOptions = {}): Promise<ScanReport> {
     this.#assertOpen();
-    return this.#serial(async () => {
-      await this.#writer.written();
-      return (await observeScan(this.metrics, this.#log, () => this.#consistent((view) => this.#scan(view, options, 'scan')))).report;
+    return this.#set.serial(async () => {
+      await this.#set.writer.written();
+      return (await observeScan(this.metrics, this.#log, () => this.#snapshotRead((snapshot) => this.#scanSnapshot(snapshot, options, 'scan')))).report;
     });
   }
 
   async recover(config: RecoveryConfig, options: OperationOptions = {}): Promise<RecoveryReport> {
     this.#assertOpen();
     const recovery = checkRecoveryConfig(config);
-    return this.#serial(() =>
+    return this.#set.serial(() =>
       observeRecovery(this.metrics, this.#log, () =>
         recovery.mode === 'ignore'
           ? this.#recoverIgnore(options)
@@ -197,7 +192,7 @@ export class RotatingBackend implements PersistenceBackend {
   /** Physically applies retention across the set, committed atomically by a journal. Never runs by itself. */
   async compact(options: OperationOptions = {}): Promise<CompactionReport> {
     this.#assertOpen();
-    return this.#serial(() =>
+    return this.#set.serial(() =>
       observeCompaction(this.metrics, this.#log, () =>
         this.#rewriting(
           () => this.#compact(options),
@@ -207,20 +202,39 @@ export class RotatingBackend implements PersistenceBackend {
     );
   }
 
+  /**
+   * Checks, read-only and within `timeoutMs` (default 5 s), that the set can be written: the active
+   * file (or, before the first write, the nearest existing directory on its path) is there, is
+   * what it should be, and is writable, as is the directory rotation renames in.
+   */
+  async probe(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
+    this.#assertOpen();
+    const { signal, timeoutMs = 5000 } = options;
+    throwIfAborted(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new PapyraError('PAPYRA_BACKEND_UNAVAILABLE', `The rotation set ${this.path} did not answer within ${timeoutMs} ms.`, { details: { path: this.path, timeoutMs } })),
+        timeoutMs,
+      );
+    });
+    const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(abortedError(signal)), { once: true }));
+    try {
+      await Promise.race([probeSet(this.#layout.path), timeout, aborted]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Resolves when every accepted write is as durable as the fsync mode promises and rotation's counts are in the metrics. */
   async flush(): Promise<void> {
     this.#assertOpen();
-    await this.#writer.flush();
+    await this.#set.writer.flush();
+    await this.#set.settled();
   }
 
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      try {
-        await this.#writer.close();
-        await this.#queue;
-      } finally {
-        this.#lock.release('write');
-      }
-    })();
+    this.#closing ??= this.#set.detach();
     return this.#closing;
   }
 
@@ -230,102 +244,33 @@ export class RotatingBackend implements PersistenceBackend {
 
   #append(record: PersistedRecord, kind: RecordKind): Promise<void> {
     if (this.#closing) return Promise.reject(backendClosedError(NAME));
-    return appendRecord(this.#writer, this.metrics, record, kind);
+    return appendRecord(this.#set.writer, this.metrics, record, kind);
   }
 
-  /**
-   * The rotation rule, run by the writer between two lines with the active file closed: the
-   * files shift up by one slot into the first free one (so gaps left by compaction are filled
-   * first), and when every slot is taken the oldest file is deleted. Each rename is atomic and they
-   * run oldest first, so a crash between two leaves the files in order with at most a gap.
-   */
-  #rotate(): void {
-    const last = this.maxFiles - 1;
-    let free = 1;
-    while (free <= last && existsSync(this.#layout.slot(free))) free += 1;
-    if (free > last) {
-      free = last;
-      this.#dropOldest(this.#layout.slot(last));
-    }
-    for (let i = free; i >= 1; i--) {
-      const from = this.#layout.slot(i - 1);
-      try {
-        renameSync(from, this.#layout.slot(i));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(error, from, 'rotate');
-      }
-    }
-    // The writer fsyncs the directory when it creates the new active file.
-    this.#rotations += 1;
-  }
-
-  /** Deletes the oldest file to keep the set bounded; its records are counted as dropped. */
-  #dropOldest(file: string): void {
-    let records: number;
+  /** Runs a read on one consistent snapshot of the set (see `openSnapshot`), closing it afterwards. */
+  async #snapshotRead<T>(read: (snapshot: Snapshot) => Promise<T>): Promise<T> {
+    const snapshot = await openSnapshot(this.#layout, this.#snapshot);
     try {
-      // Complete lines: one per record, unless the file was damaged. Bounded by maxBytes (or one record).
-      const bytes = readFileSync(file);
-      records = 0;
-      for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) records += 1;
-      unlinkSync(file);
-    } catch (error) {
-      throw fsError(error, file, 'delete the oldest file of the set');
+      return await read(snapshot);
+    } finally {
+      await snapshot.close();
     }
-    this.metrics.dropped(records, 'rotation');
-    this.#log.info({ file, records }, 'rotation deleted the oldest file of the set');
-  }
-
-  /** Completes a committed compaction left by a crash (a journal that is invalid is left for scan and recovery). */
-  #completeCompaction(): boolean {
-    const journal = readJournal(this.#layout);
-    if (journal.state !== 'valid') return false;
-    rollForward(this.#layout, journal.steps);
-    this.#log.info({ steps: journal.steps.length }, 'completed an interrupted compaction');
-    return true;
-  }
-
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn, fn);
-    this.#queue = run.catch(() => {});
-    return run;
-  }
-
-  async #view(): Promise<SetView> {
-    const listing = await listSet(this.#layout);
-    const journal = listing.names.has(basename(this.#layout.journal)) ? readJournal(this.#layout) : ({ state: 'none' } as const);
-    return { listing, journal, files: resolveView(this.#layout, listing, journal) };
-  }
-
-  /** Which file is in which slot (by inode), to see whether a rotation or a commit happened meanwhile. */
-  async #fingerprint(files: readonly SetFile[]): Promise<string> {
-    const inodes = await Promise.all(files.map((f) => stat(f.read).then((s) => `${f.slot}:${s.ino}`, () => `${f.slot}:gone`)));
-    return `${this.#rotations}|${inodes.join(',')}`;
-  }
-
-  /**
-   * Runs a read of several files as if the set stood still: when a rotation or a compaction moved
-   * files meanwhile (here or in another process) the read is repeated; the last attempt holds this
-   * process's appends, so only another process could still move files under it.
-   */
-  async #consistent<T>(read: (view: SetView) => Promise<T>): Promise<T> {
-    for (let attempt = 1; attempt < READ_ATTEMPTS; attempt++) {
-      const view = await this.#view();
-      const before = await this.#fingerprint(view.files);
-      const result = await read(view);
-      if ((await this.#fingerprint((await this.#view()).files)) === before) return result;
-    }
-    return this.#writer.exclusive(async () => read(await this.#view()));
   }
 
   async #list<T extends PersistedRecord>(kind: RecordKind, query: ListQuery | undefined): Promise<T[]> {
     this.#assertOpen();
     const q = normalizeListQuery(query);
     if (q.limit === 0) return [];
-    await this.#writer.written();
-    const options = { retention: this.retention, now: this.#clock(), maxLineBytes: this.#maxLineBytes };
-    return this.#consistent((view) =>
+    await this.#set.writer.written();
+    const options = {
+      retention: this.retention,
+      now: this.#clock(),
+      maxLineBytes: this.#maxLineBytes,
+      ...(this.#staleWindow !== undefined && { staleWindow: this.#staleWindow }),
+    };
+    return this.#snapshotRead((snapshot) =>
       listRecords<T>(
-        view.files.map((f) => f.read),
+        snapshot.files.map((f) => f.segment),
         kind,
         q,
         options,
@@ -333,20 +278,45 @@ export class RotatingBackend implements PersistenceBackend {
     );
   }
 
+  #scanSnapshot(snapshot: Snapshot, options: OperationOptions, phase: 'scan' | 'recover'): Promise<{ report: ScanReport; records: number }> {
+    return this.#scan(
+      snapshot.view,
+      snapshot.files.map((f) => ({ path: f.path, source: f.segment, size: f.segment.size })),
+      options,
+      phase,
+    );
+  }
+
+  /** A view read under the set's lock, where nothing moves: its files are read by path. */
+  async #scanLocked(options: OperationOptions): Promise<{ report: ScanReport; records: number }> {
+    const view = await viewOf(this.#layout);
+    const sizes = await Promise.all(view.files.map((f) => stat(f.read).then((s) => s.size, () => 0)));
+    return this.#scan(
+      view,
+      view.files.map((f, i) => ({ path: f.path, source: f.read, size: sizes[i]! })),
+      options,
+      'recover',
+    );
+  }
+
   /** Everything scan reports about one view of the set, files oldest first, then the files beside them. */
-  async #scan(view: SetView, options: OperationOptions, phase: 'scan' | 'recover'): Promise<{ report: ScanReport; records: number }> {
+  async #scan(
+    view: SetView,
+    files: readonly { path: string; source: SegmentSource; size: number }[],
+    options: OperationOptions,
+    phase: 'scan' | 'recover',
+  ): Promise<{ report: ScanReport; records: number }> {
     const anomalies: Anomaly[] = [];
     let records = 0;
-    const sizes = await Promise.all(view.files.map((f) => stat(f.read).then((s) => s.size, () => 0)));
-    const total = sizes.reduce((a, b) => a + b, 0);
+    const total = files.reduce((sum, f) => sum + f.size, 0);
     let done = 0;
-    for (const [i, file] of view.files.entries()) {
-      const segment = await scanSegment(file.read, { reportPath: file.path, maxLineBytes: this.#maxLineBytes, ...segmentOperation(options, phase, { offset: done, total }) });
+    for (const file of files) {
+      const segment = await scanSegment(file.source, { reportPath: file.path, maxLineBytes: this.#maxLineBytes, ...segmentOperation(options, phase, { offset: done, total }) });
       anomalies.push(...segment.anomalies);
       records += segment.records;
-      done += sizes[i]!;
+      done += file.size;
     }
-    anomalies.push(...(await this.#leftovers(view)), ...journalAnomalies(this.#layout.journal, view.journal));
+    anomalies.push(...(await this.#leftovers(view)), ...journalAnomalies(view.journal));
     for (const orphan of view.listing.orphans) {
       anomalies.push({ type: 'ORPHANED_ROTATED_FILE', path: orphan, line: null, offset: null, detail: `not a member of the rotation set (${this.#layout.base} … ${this.#layout.base}.${this.maxFiles - 1})` });
     }
@@ -364,8 +334,8 @@ export class RotatingBackend implements PersistenceBackend {
   }
 
   async #recoverIgnore(options: OperationOptions): Promise<RecoveryReport> {
-    await this.#writer.written();
-    const { report, records } = await observeScan(this.metrics, this.#log, () => this.#consistent((view) => this.#scan(view, options, 'recover')));
+    await this.#set.writer.written();
+    const { report, records } = await observeScan(this.metrics, this.#log, () => this.#snapshotRead((snapshot) => this.#scanSnapshot(snapshot, options, 'recover')));
     return { backend: NAME, mode: 'ignore', scan: report, postScan: report, repairedFiles: [], quarantinedFiles: [], keptRecords: records, droppedRecords: 0 };
   }
 
@@ -375,13 +345,13 @@ export class RotatingBackend implements PersistenceBackend {
    * files and moves orphans into the quarantine directory.
    */
   async #repair(config: RewriteRecovery, options: OperationOptions): Promise<RecoveryReport> {
-    const { report: scan } = await observeScan(this.metrics, this.#log, async () => this.#scan(await this.#view(), options, 'recover'));
+    const { report: scan } = await observeScan(this.metrics, this.#log, () => this.#scanLocked(options));
     const quarantinedFiles: string[] = [];
     const journal = readJournal(this.#layout);
-    if (journal.state === 'valid') this.#completeCompaction();
-    else if (journal.state === 'invalid') quarantinedFiles.push(...(await clearLeftovers(journalAnomalies(this.#layout.journal, journal), config)));
+    if (journal.state === 'valid') this.#set.completeCompaction();
+    else if (journal.state === 'invalid') quarantinedFiles.push(...(await clearLeftovers(journalAnomalies(journal), config)));
 
-    const view = await this.#view();
+    const view = await viewOf(this.#layout);
     const repairedFiles: string[] = [];
     let keptRecords = 0;
     let droppedRecords = 0;
@@ -406,7 +376,7 @@ export class RotatingBackend implements PersistenceBackend {
       }
     }
     const changed = journal.state !== 'none' || repairedFiles.length > 0 || quarantinedFiles.length > 0 || scan.anomalies.some((a) => a.type === 'UNEXPECTED_FILE');
-    const postScan = changed ? (await observeScan(this.metrics, this.#log, async () => this.#scan(await this.#view(), {}, 'recover'))).report : scan;
+    const postScan = changed ? (await observeScan(this.metrics, this.#log, () => this.#scanLocked({}))).report : scan;
     return { backend: NAME, mode: config.mode, scan, postScan, repairedFiles, quarantinedFiles, keptRecords, droppedRecords };
   }
 
@@ -418,8 +388,8 @@ export class RotatingBackend implements PersistenceBackend {
    * whoever next holds the lock completes the renames). Nothing is renamed before the commit.
    */
   async #compact(options: OperationOptions): Promise<CompactionReport> {
-    this.#completeCompaction();
-    const files = (await this.#view()).files;
+    this.#set.completeCompaction();
+    const files = (await viewOf(this.#layout)).files;
     const inventories = [];
     for (const file of files) {
       inventories.push(await collectRetentionItems(file.path, { maxLineBytes: this.#maxLineBytes, ...(options.signal && { signal: options.signal }) }));
@@ -471,20 +441,51 @@ export class RotatingBackend implements PersistenceBackend {
    * and the set's lock keeps other processes and instances out. An empty directory needs nothing.
    */
   #rewriting<T>(fn: () => Promise<T>, whenMissing: () => T): Promise<T> {
-    return this.#writer.exclusive(async () => {
+    return this.#set.writer.exclusive(async () => {
       const listing = await listSet(this.#layout);
-      const ours = [...listing.names].filter((name) => name !== `${this.#layout.base}.lock`);
+      const ours = [...listing.names].filter((name) => !this.#layout.lockNames.includes(name));
       if (ours.length === 0) return whenMissing();
-      return this.#lock.holding('rewrite', fn);
+      return this.#set.lock.holding('rewrite', fn);
     });
   }
 }
 
-function journalAnomalies(path: string, journal: JournalState): Anomaly[] {
+function journalAnomalies(journal: JournalState): Anomaly[] {
   if (journal.state === 'none') return [];
   const detail =
     journal.state === 'valid'
       ? 'journal of a committed compaction that was interrupted: recovery, the next compaction or the next write completes it'
       : `unreadable compaction journal (${journal.reason}): recovery removes it`;
-  return [{ type: 'UNEXPECTED_FILE', path, line: null, offset: null, detail }];
+  return [{ type: 'UNEXPECTED_FILE', path: journal.path, line: null, offset: null, detail }];
+}
+
+function abortedError(signal: AbortSignal | undefined): PapyraError {
+  return new PapyraError('PAPYRA_ABORTED', 'The operation was aborted.', { cause: signal?.reason });
+}
+
+/** The active file if it exists (a regular file, writable), else the nearest existing directory on its path (writable). */
+async function probeSet(path: string): Promise<void> {
+  let target = path;
+  for (;;) {
+    const s = await stat(target).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' && dirname(target) !== target) return null;
+      throw fsError(error, target, 'probe');
+    });
+    if (s === null) {
+      target = dirname(target);
+      continue;
+    }
+    if (target === path && !s.isFile()) throw fsError(Object.assign(new Error('not a regular file'), { code: 'EISDIR' }), path, 'probe');
+    if (target !== path && !s.isDirectory()) throw fsError(Object.assign(new Error('not a directory'), { code: 'ENOTDIR' }), target, 'probe');
+    await access(target, constants.W_OK).catch((error: unknown) => {
+      throw fsError(error, target, 'probe');
+    });
+    // Rotation renames and creates files in the directory.
+    if (target === path) {
+      await access(dirname(path), constants.W_OK | constants.X_OK).catch((error: unknown) => {
+        throw fsError(error, dirname(path), 'probe');
+      });
+    }
+    return;
+  }
 }

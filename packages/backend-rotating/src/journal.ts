@@ -5,7 +5,8 @@ import { fsError, fsyncDirSync } from '@papyra/backend-ndjson/segments';
 import type { Listing, SetLayout } from './layout.js';
 
 /**
- * The commit record of a compaction of the set (`<path>.compact-journal`). Each step replaces one
+ * The commit record of a compaction of the set (`.<base>.compact-journal`; earlier versions wrote
+ * `<path>.compact-journal`, still read). Each step replaces one
  * member by its staged new content (a temp file beside it), or deletes it when nothing of it is
  * left. Names only, no directories: every path resolves inside the set's directory.
  */
@@ -14,19 +15,28 @@ export interface JournalStep {
   staged: string | null;
 }
 
-export type JournalState = { state: 'none' } | { state: 'valid'; steps: JournalStep[] } | { state: 'invalid'; reason: string };
+/** `path`: where the journal found is. */
+export type JournalState = { state: 'none' } | { state: 'valid'; path: string; steps: JournalStep[] } | { state: 'invalid'; path: string; reason: string };
 
 const VERSION = 1;
 
 /** Reads the journal, if any. Only a journal naming members of this set and their own staged files is valid. */
 export function readJournal(layout: SetLayout): JournalState {
-  let text: string;
-  try {
-    text = readFileSync(layout.journal, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'none' };
-    throw fsError(error, layout.journal, 'read');
+  for (const name of layout.journalNames) {
+    const path = join(layout.dir, name);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw fsError(error, path, 'read');
+    }
+    return { path, ...parseJournal(layout, text) } as JournalState;
   }
+  return { state: 'none' };
+}
+
+function parseJournal(layout: SetLayout, text: string): { state: 'valid'; steps: JournalStep[] } | { state: 'invalid'; reason: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -87,10 +97,13 @@ export function rollForward(layout: SetLayout, steps: readonly JournalStep[]): v
     }
   }
   fsyncDirSync(layout.dir);
-  try {
-    unlinkSync(layout.journal);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(error, layout.journal, 'remove');
+  for (const name of layout.journalNames) {
+    const path = join(layout.dir, name);
+    try {
+      unlinkSync(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(error, path, 'remove');
+    }
   }
   fsyncDirSync(layout.dir);
 }

@@ -1,24 +1,35 @@
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { fsError, parseTempName } from '@papyra/backend-ndjson/segments';
+import { fsError, legacyLockPathFor, lockPathFor, parseTempName, siblingPath } from '@papyra/backend-ndjson/segments';
 
 /**
  * Where the files of one rotation set live: `path` (slot 0, the active file), `path.1` (newest
- * rotated) … `path.<maxFiles-1>` (oldest), plus `path.lock` and `path.compact-journal`.
+ * rotated) … `path.<maxFiles-1>` (oldest). Our own files beside it are hidden siblings that no
+ * rotating scan (ours or Python Papyra's) takes for set members: the lock `.<base>.lock` (the
+ * segment lock's name) and the compaction journal `.<base>.compact-journal`, and temp files named
+ * by the segment primitives. The names of earlier versions (`<base>.lock`,
+ * `<base>.compact-journal`, `<base>.papyra-tmp-*`) are still recognised as ours.
  */
 export class SetLayout {
   readonly path: string;
   readonly dir: string;
   readonly base: string;
   readonly maxFiles: number;
+  /** Where a compaction commits its journal. */
   readonly journal: string;
+  /** Every name a journal of this set may have, the current one first. */
+  readonly journalNames: readonly string[];
+  /** Every name the set's lock may have (the current one and the earlier `<base>.lock`). */
+  readonly lockNames: readonly string[];
 
   constructor(path: string, maxFiles: number) {
     this.path = path;
     this.dir = dirname(path);
     this.base = basename(path);
     this.maxFiles = maxFiles;
-    this.journal = `${path}.compact-journal`;
+    this.journal = siblingPath(path, 'compact-journal');
+    this.journalNames = [basename(this.journal), `${this.base}.compact-journal`];
+    this.lockNames = [basename(lockPathFor(path)), basename(legacyLockPathFor(path))];
   }
 
   /** The path of slot `i` (0 is the active file). */
@@ -36,27 +47,31 @@ export class SetLayout {
     return n < this.maxFiles ? n : null;
   }
 
-  /** True for a name that belongs beside the set: ours, or looking like part of it. */
-  isBeside(name: string): boolean {
-    return name === this.base || name.startsWith(`${this.base}.`);
+  /** True for a member, the lock or the journal: the names our temp files may stand in for. */
+  isOwn(name: string): boolean {
+    return this.slotOf(name) !== null || this.lockNames.includes(name) || this.journalNames.includes(name);
   }
 }
 
 /** One directory listing, classified. Names are file names in `layout.dir`. */
 export interface Listing {
-  /** Every name in the directory that is beside the set (regular files only). */
+  /** Members (whatever their type: the readers refuse a directory), the lock, the journal and our temp files present. */
   names: Set<string>;
   /** Files that look like part of the set but are not (ORPHANED_ROTATED_FILE). */
   orphans: string[];
-  /** Paths whose temp files (`<path>.papyra-tmp-*`) are present: the owners `findLeftovers` needs. */
+  /** The files whose temp files are present: the owners `findLeftovers` needs. */
   tempOwners: string[];
 }
 
+// `<anything>.<utc stamp>-<hex>.quarantined`: a copy made by quarantine recovery (quarantineCopy).
+const QUARANTINE_COPY = /\.\d{8}T\d{9}Z-[0-9a-f]{8}\.quarantined$/;
+
 /**
  * The orphan rule: a regular file whose name is `<base>.<anything>` and which is none of the
- * set's own files — not a member slot (`<base>.1` … `<base>.<maxFiles-1>`), not the lock, not the
- * compaction journal, not one of our temp files — is an orphan (`<base>.7` beyond maxFiles,
- * `<base>.orphan`, `<base>.1.bak`, `<base>.01`). Files not named after the set are none of our business.
+ * set's own files — not a member slot (`<base>.1` … `<base>.<maxFiles-1>`), not a lock, journal or
+ * temp file of ours, not a copy quarantine recovery put here (a set quarantined into its own
+ * directory) — is an orphan (`<base>.7` beyond maxFiles, `<base>.orphan`, `<base>.1.bak`,
+ * `<base>.01`). Files not named after the set are none of our business.
  */
 export async function listSet(layout: SetLayout): Promise<Listing> {
   let entries: import('node:fs').Dirent[];
@@ -71,19 +86,18 @@ export async function listSet(layout: SetLayout): Promise<Listing> {
   const owners = new Set<string>();
   for (const entry of entries) {
     const name = entry.name;
-    if (!layout.isBeside(name)) continue;
+    if (layout.slotOf(name) !== null || layout.lockNames.includes(name) || layout.journalNames.includes(name)) {
+      // A directory at a member's name is refused (PAPYRA_NOT_A_FILE) by the readers; keep it visible to them.
+      if (entry.isFile() || layout.slotOf(name) !== null) names.add(name);
+      continue;
+    }
     const temp = parseTempName(name);
-    if (temp && layout.isBeside(temp.target)) {
-      // findLeftovers(p) covers the temps of p and of p.lock.
-      owners.add(join(layout.dir, temp.target.endsWith('.lock') ? temp.target.slice(0, -'.lock'.length) : temp.target));
+    if (temp && layout.isOwn(temp.target)) {
+      owners.add(join(layout.dir, temp.target));
       names.add(name);
       continue;
     }
-    // A directory at a member's name is refused (PAPYRA_NOT_A_FILE) by the readers; keep it visible to them.
-    if (!entry.isFile() && layout.slotOf(name) === null) continue;
-    names.add(name);
-    if (layout.slotOf(name) === null && name !== `${layout.base}.lock` && join(layout.dir, name) !== layout.journal) orphans.push(join(layout.dir, name));
+    if (entry.isFile() && name.startsWith(`${layout.base}.`) && !QUARANTINE_COPY.test(name)) orphans.push(join(layout.dir, name));
   }
   return { names, orphans: orphans.sort(), tempOwners: [...owners].sort() };
 }
-

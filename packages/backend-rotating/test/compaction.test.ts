@@ -105,7 +105,7 @@ describe('compaction across the set', () => {
     expect(await readFile(path, 'utf8')).toBe(lines([...events.slice(10), next]));
     expect(await backend.listEvents()).toEqual([...events.slice(4, 8), ...events.slice(10), next]);
     expect((await backend.scan()).anomalies).toEqual([]);
-    expect((await readdir(dir)).sort()).toEqual(['store.ndjson', 'store.ndjson.1', 'store.ndjson.lock']);
+    expect((await readdir(dir)).sort()).toEqual(['.store.ndjson.lock', 'store.ndjson', 'store.ndjson.1']);
     await backend.close();
   });
 

@@ -20,7 +20,7 @@ describe('rotation', () => {
       // Concurrent appends inside a chunk: group commit rotates between two lines of one batch.
       await Promise.all(written.slice(i, i + 250).map((e) => backend.recordEvent(e)));
       const { names, bytes } = await usage(dir, 'store.ndjson');
-      const set = names.filter((n) => n !== 'store.ndjson.lock');
+      const set = names.filter((n) => n !== '.store.ndjson.lock');
       peakFiles = Math.max(peakFiles, set.length);
       peakBytes = Math.max(peakBytes, bytes);
       expect(set.every((n) => /^store\.ndjson(\.[1-3])?$/.test(n))).toBe(true);
@@ -135,7 +135,7 @@ describe('rotation', () => {
     const listed = await backend.listEvents();
     expect(listed).toEqual(events.slice(-listed.length));
     expect(backend.metrics.snapshot().recordsDropped).toBe(5 - listed.length);
-    expect((await readdir(dir)).sort()).toEqual(['one.ndjson', 'one.ndjson.lock']);
+    expect((await readdir(dir)).sort()).toEqual(['.one.ndjson.lock', 'one.ndjson']);
     await backend.close();
   });
 

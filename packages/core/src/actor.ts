@@ -43,8 +43,12 @@ export interface ActorContext<Msg = unknown, Reply = unknown> {
   /** Resolves once the stop is requested; the actor stops after its current turn and its queued messages. */
   stopSelf(): Promise<void>;
   stop(ref: ActorRef<any, any>): Promise<void>;
-  /** Exactly one `Terminated` arrives through `receive()` when `ref` stops (at once if it already has). */
-  watch(ref: ActorRef<any, any>): void;
+  /**
+   * Exactly one `Terminated` arrives through `receive()` when `ref` stops (at once if it already
+   * has), after every message `ref` sent here before it stopped. Compiles only when `Msg` accepts
+   * `Terminated`.
+   */
+  watch(ref: ActorRef<any, any>, ...onlyIfMsgAcceptsTerminated: Terminated extends Msg ? [] : [never]): void;
   unwatch(ref: ActorRef<any, any>): void;
 }
 

@@ -11,7 +11,7 @@ export {
   type ReplyOf,
   type RefOf,
 } from './actor.js';
-export { ActorRef, type AskOptions } from './ref.js';
+export { ActorRef, type AskOptions, type TellOptions } from './ref.js';
 export type { RuntimeCounters, RecordListener, SystemState } from './runtime.js';
 export type { WriterCounters } from './writer.js';
 export type {
@@ -30,3 +30,5 @@ export type {
   SystemDefaults,
 } from './types.js';
 export type { CoreErrorCode } from './errors.js';
+// Re-exported so that users of core can match errors without depending on the contract package.
+export { PapyraError, type PapyraErrorCode, type StartupCheckResult } from '@papyra/persistence-contract';

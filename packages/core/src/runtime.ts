@@ -1,19 +1,22 @@
+import { performance } from 'node:perf_hooks';
 import { inspect } from 'node:util';
 import {
+  toJsonValue,
   createAudit,
   createDeadLetter,
   createEvent,
   type Logger,
   type PersistedAudit,
+  type JsonValue,
   type PersistedRecord,
   type PersistenceBackend,
 } from '@papyra/persistence-contract';
-import { Actor, Terminated, type ActorFactory } from './actor.js';
+import { Actor, type ActorFactory } from './actor.js';
 import { Cell, type CellSettings } from './cell.js';
-import { invalidArgument, nameTakenError, systemNotRunningError } from './errors.js';
-import type { ActorRef } from './ref.js';
+import { checkCount, checkDuration, invalidArgument, nameTakenError, systemNotRunningError } from './errors.js';
+import { cellOf, type ActorRef } from './ref.js';
 import type { ActorSystem, SpawnOptions } from './system.js';
-import type { Clock, Hooks, OverflowPolicy } from './types.js';
+import type { BackoffOptions, Clock, Hooks, OverflowPolicy } from './types.js';
 import type { PersistenceWriter } from './writer.js';
 
 export interface RuntimeSettings {
@@ -22,6 +25,7 @@ export interface RuntimeSettings {
   overflow: OverflowPolicy;
   maxRestarts: number;
   withinMs: number;
+  backoff: BackoffOptions | undefined;
 }
 
 export interface RuntimeCounters {
@@ -44,11 +48,18 @@ export type SystemState = 'new' | 'starting' | 'running' | 'closing' | 'closed';
 
 export type RecordListener = (record: PersistedRecord) => void;
 
-const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['backpressure', 'drop_newest', 'drop_oldest', 'fail'];
-/** Cell wake-ups run as microtasks, but after this many in a row one goes through setImmediate so timers and I/O are never starved. */
-const MICROTASK_BUDGET = 10_000;
+export const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['backpressure', 'drop_newest', 'drop_oldest', 'fail'];
+/**
+ * Fairness: turns (sync or async, of every actor together) and wake-ups run as promise jobs, which
+ * would starve timers and I/O; after SLICE_TURNS of them, or SLICE_MS (checked every 32), the
+ * runtime continues from setImmediate, so the macrotask queue runs at least once per slice.
+ */
+const SLICE_TURNS = 2048;
+const SLICE_MS = 10;
 const RESOLVED = Promise.resolve();
 const SAMPLE_EVERY = 16;
+/** Backpressured senders allowed per mailbox slot unless `mailbox.maxWaiting` says otherwise. */
+const DEFAULT_WAITING_PER_SLOT = 16;
 
 /** The engine behind an ActorSystem: registries, record emission, scheduling. Not exported. */
 export class Runtime {
@@ -70,8 +81,13 @@ export class Runtime {
   };
   state: SystemState = 'new';
   #nextId = 1;
-  #budget = MICROTASK_BUDGET;
   #untilSample = 1;
+  #sliceLeft = SLICE_TURNS;
+  #sliceEnds = 0;
+  #yielding = false;
+  #deferred: (() => void)[] = [];
+  /** The actor that last read `context.system` in the current synchronous run (see closingFrom). */
+  #caller: Cell | null = null;
 
   constructor(
     readonly system: ActorSystem,
@@ -86,23 +102,39 @@ export class Runtime {
 
   // ---- scheduling ----------------------------------------------------------------------------
 
+  /** Runs `run` soon: as a promise job within the slice, else after the macrotask queue had its turn. */
   schedule(run: () => void): void {
-    if (this.#budget > 0) {
-      this.#budget -= 1;
-      // A promise job rather than queueMicrotask, which wraps every callback in an async resource.
-      RESOLVED.then(run);
-    } else {
-      this.yieldTo(run);
-    }
+    // A promise job rather than queueMicrotask, which wraps every callback in an async resource.
+    if (this.take()) RESOLVED.then(run);
+    else this.#deferred.push(run);
   }
 
-  yieldTo(run: () => void): void {
-    setImmediate(this.#refill, run);
+  /**
+   * Charges one turn to the current slice. False once the slice is spent: the caller must not run
+   * its turn now but hand its continuation to `defer`.
+   */
+  take(): boolean {
+    if (this.#yielding) return false;
+    const left = --this.#sliceLeft;
+    if (left > 0 && ((left & 31) !== 0 || performance.now() < this.#sliceEnds)) return true;
+    this.#yielding = true;
+    setImmediate(this.#resume);
+    return false;
   }
 
-  #refill = (run: () => void): void => {
-    this.#budget = MICROTASK_BUDGET;
-    run();
+  /** Continues `run` after the macrotask queue (timers, I/O) has run. */
+  defer(run: () => void): void {
+    this.#deferred.push(run);
+  }
+
+  #resume = (): void => {
+    this.#yielding = false;
+    this.#sliceLeft = SLICE_TURNS;
+    this.#sliceEnds = performance.now() + SLICE_MS;
+    const runs = this.#deferred;
+    this.#deferred = [];
+    // In order; whatever finds the new slice spent again defers itself behind the rest.
+    for (const run of runs) run();
   };
 
   /**
@@ -158,11 +190,20 @@ export class Runtime {
     const supervision = options.supervision ?? {};
     const strategy = supervision.strategy ?? (name !== null ? 'restart' : 'stop');
     if (!['stop', 'restart', 'escalate'].includes(strategy)) throw invalidArgument(`supervision.strategy must be stop, restart or escalate.`, { strategy });
-    const maxRestarts = supervision.maxRestarts ?? this.settings.maxRestarts;
-    const withinMs = supervision.withinMs ?? this.settings.withinMs;
-    if (!Number.isInteger(maxRestarts) || maxRestarts < 0) throw invalidArgument('supervision.maxRestarts must be a non-negative integer.');
-    if (!(withinMs > 0)) throw invalidArgument('supervision.withinMs must be positive.');
-    return { capacity, overflow, strategy, maxRestarts, withinMs, backoff: supervision.backoff };
+    const arg = 'PAPYRA_INVALID_ARGUMENT';
+    const maxRestarts = checkCount('supervision.maxRestarts', supervision.maxRestarts ?? this.settings.maxRestarts, 0, arg);
+    const withinMs = checkDuration('supervision.withinMs', supervision.withinMs ?? this.settings.withinMs, { unlimited: true, code: arg });
+    const backoffOption = supervision.backoff ?? this.settings.backoff;
+    const backoff = backoffOption === undefined ? undefined : checkBackoff(backoffOption, arg);
+    const maxWaiting = checkCount('mailbox.maxWaiting', options.mailbox?.maxWaiting ?? capacity * DEFAULT_WAITING_PER_SLOT, 0, 'PAPYRA_INVALID_ARGUMENT');
+    return { capacity, maxWaiting, overflow, strategy, maxRestarts, withinMs, backoff };
+  }
+
+  /** The cell behind a ref of this system; a ref of another system is an invalid argument here. */
+  own(ref: ActorRef<any, any>, what: string): Cell {
+    const cell = cellOf(ref);
+    if (cell.rt !== this) throw invalidArgument(`Cannot ${what} ${cell.address}: it belongs to another actor system.`, { address: cell.address });
+    return cell;
   }
 
   watch(watcher: Cell, target: Cell): void {
@@ -171,7 +212,7 @@ export class Runtime {
     const watching = (watcher.watching ??= new Set());
     if (watching.has(target)) return;
     watching.add(target);
-    if (target.state === 'stopped') watcher.enqueueSystem(new Terminated(target.ref, target.address));
+    if (target.state === 'stopped') watcher.notifyTerminated(target);
     else (target.watchers ??= new Set()).add(watcher);
   }
 
@@ -193,13 +234,13 @@ export class Runtime {
     const watchers = cell.watchers;
     cell.watchers = null;
     if (watchers !== null) {
-      for (const watcher of watchers) watcher.enqueueSystem(new Terminated(cell.ref, cell.address));
+      for (const watcher of watchers) watcher.notifyTerminated(cell);
     }
   }
 
   crashed(cell: Cell, error: unknown): void {
     this.counters.crashes += 1;
-    this.log.warn({ err: error, address: cell.address, name: cell.name }, 'actor crashed');
+    this.report('warn', { err: error, address: cell.address, name: cell.name }, 'actor crashed');
     const text = describeError(error);
     this.lifecycle(cell, 'ActorCrashed', { error: text, reason: text });
     this.callHook('onFailure', { ref: cell.ref, address: cell.address, name: cell.name, error });
@@ -228,7 +269,7 @@ export class Runtime {
       target,
       messageType: messageTypeOf(message),
       expectsReply,
-      payload: message,
+      payload: safePayload(message),
       reason,
       timestamp: this.clock.now(),
     });
@@ -273,11 +314,40 @@ export class Runtime {
   #notify(record: PersistedRecord): void {
     for (const listener of this.listeners) {
       try {
-        listener(record);
+        const result: unknown = listener(record);
+        if (isThenable(result)) Promise.resolve(result).catch((err: unknown) => this.report('error', { err }, 'record listener failed'));
       } catch (err) {
-        this.log.error({ err }, 'record listener threw');
+        this.report('error', { err }, 'record listener failed');
       }
     }
+  }
+
+  /** Logs what may carry a user's value (an error of theirs): a logger choking on it must not break the runtime. */
+  report(level: 'warn' | 'error', obj: Record<string, unknown>, msg: string): void {
+    try {
+      this.log[level](obj, msg);
+    } catch {
+      try {
+        this.log[level]({ ...obj, err: describeError(obj['err']) }, msg);
+      } catch {
+        // Nothing left to tell: the logger itself is broken.
+      }
+    }
+  }
+
+  /** Notes the actor reading `context.system` until the current synchronous run ends (see `closingFrom`). */
+  noteCaller(cell: Cell): void {
+    if (this.#caller === null) RESOLVED.then(this.#forgetCaller);
+    this.#caller = cell;
+  }
+
+  #forgetCaller = (): void => {
+    this.#caller = null;
+  };
+
+  /** The actor calling `close()` through its `context.system`, if any: close() must not wait for its turn. */
+  closingFrom(): Cell | null {
+    return this.#caller;
   }
 
   /** Hooks may be sync or async; whatever they throw or reject with is logged, never propagated. */
@@ -286,11 +356,9 @@ export class Runtime {
     if (hook === undefined) return;
     try {
       const result = hook.call(this.hooks, argument);
-      if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
-        Promise.resolve(result).catch((err: unknown) => this.log.error({ err, hook: name }, 'hook failed'));
-      }
+      if (isThenable(result)) Promise.resolve(result).catch((err: unknown) => this.report('error', { err, hook: name }, 'hook failed'));
     } catch (err) {
-      this.log.error({ err, hook: name }, 'hook failed');
+      this.report('error', { err, hook: name }, 'hook failed');
     }
   }
 }
@@ -305,18 +373,53 @@ function toFactory(actor: ActorFactory<Actor<any, any>>): () => Actor<any, any> 
   };
 }
 
-/** Python Papyra's form: "<ErrorName>: <message>". */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+function checkBackoff(backoff: unknown, code: 'PAPYRA_INVALID_ARGUMENT'): BackoffOptions {
+  if (backoff === null || typeof backoff !== 'object') throw invalidArgument('supervision.backoff must be an object { minMs, maxMs, factor? }.');
+  const { minMs, maxMs, factor = 2 } = backoff as BackoffOptions;
+  checkDuration('supervision.backoff.minMs', minMs, { zero: true, code });
+  checkDuration('supervision.backoff.maxMs', maxMs, { zero: true, code });
+  if (maxMs < minMs) throw invalidArgument('supervision.backoff.maxMs must be ≥ minMs.', { minMs, maxMs });
+  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) throw invalidArgument('supervision.backoff.factor must be a finite number ≥ 1.', { factor });
+  return { minMs, maxMs, factor };
+}
+
+/**
+ * A payload as JSON. The contract's converter already turns what JSON cannot hold into strings;
+ * what still throws (a getter that throws, a revoked Proxy, nesting deeper than the stack) becomes
+ * a descriptive string here: encoding never throws (SPEC §2.2), so no stop or send path can break.
+ */
+export function safePayload(value: unknown): JsonValue {
+  try {
+    return toJsonValue(value);
+  } catch (err) {
+    return `[unencodable ${typeof value}: ${describeError(err)}]`;
+  }
+}
+
+/** Python Papyra's form: "<ErrorName>: <message>". Never throws, whatever `error` is. */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return typeof error === 'string' ? error : inspect(error, { depth: 2, breakLength: Infinity });
+  try {
+    if (error instanceof Error) return `${error.name}: ${error.message}`;
+    return typeof error === 'string' ? error : inspect(error, { depth: 2, breakLength: Infinity });
+  } catch {
+    return `[undescribable ${typeof error}]`;
+  }
 }
 
 /** A message's `type` field when it is a string (discriminated unions), else its class name or `typeof`. */
 export function messageTypeOf(message: unknown): string {
   if (message === null) return 'null';
   if (typeof message !== 'object') return typeof message;
-  const type = (message as { type?: unknown }).type;
-  if (typeof type === 'string') return type;
-  const ctor = (message as { constructor?: { name?: unknown } }).constructor;
-  return typeof ctor?.name === 'string' && ctor.name !== '' ? ctor.name : 'Object';
+  try {
+    const type = (message as { type?: unknown }).type;
+    if (typeof type === 'string') return type;
+    const ctor = (message as { constructor?: { name?: unknown } }).constructor;
+    return typeof ctor?.name === 'string' && ctor.name !== '' ? ctor.name : 'Object';
+  } catch {
+    return 'unknown';
+  }
 }

@@ -8,9 +8,10 @@ import {
   type StartupCheckResult,
 } from '@papyra/persistence-contract';
 import type { Actor, ActorFactory, RefOf } from './actor.js';
-import { actorNotFoundError, invalidArgument, systemNotRunningError } from './errors.js';
-import { cellOf, type ActorRef } from './ref.js';
-import { Runtime, type RecordListener, type RuntimeCounters, type SystemState } from './runtime.js';
+import { actorNotFoundError, checkCount, checkDuration, invalidArgument, systemNotRunningError } from './errors.js';
+import type { ActorRef } from './ref.js';
+import { OVERFLOW_POLICIES, Runtime, type RecordListener, type RuntimeCounters, type SystemState } from './runtime.js';
+import { clearTimer, setTimer, type Timer } from './timers.js';
 import type { ActorSystemOptions, Clock, MailboxOptions, StartupOptions, SupervisionOptions } from './types.js';
 import { PersistenceWriter, type WriterCounters } from './writer.js';
 
@@ -30,12 +31,20 @@ export interface RuntimeMetricsSnapshot extends RuntimeCounters {
   actorsRestarting: number;
   /** Messages waiting in every mailbox, backpressured senders included. */
   mailboxDepth: number;
+  /**
+   * The fullest mailbox: max over live actors of depth / capacity; 0 with no actors. Not clamped:
+   * above 1 means backpressured senders are waiting for room (at most 2, see the README on memory).
+   */
+  mailboxMaxFill: number;
   /** Estimated total time in turns: the measured sample's mean times `messagesProcessed`. */
   processingTimeMs: number;
   /** Mean duration of the measured turns. */
   meanProcessingMs: number;
-  /** Null without a persistence backend. */
-  persistence: (WriterCounters & { pending: number }) | null;
+  /**
+   * Null without a persistence backend. `pending`: records queued or being written;
+   * `oldestPendingAgeMs`: age of the oldest of them (monotonic ms), null when none is pending.
+   */
+  persistence: (WriterCounters & { pending: number; oldestPendingAgeMs: number | null }) | null;
 }
 
 /** Live counters of one system, for dashboards and `@papyra/opentelemetry`. */
@@ -53,10 +62,14 @@ export class RuntimeMetrics {
     let stopping = 0;
     let restarting = 0;
     let depth = 0;
+    let maxFill = 0;
     for (const cell of this.#rt.cells.values()) {
       if (cell.state === 'stopping') stopping += 1;
       if (cell.restarting) restarting += 1;
-      depth += cell.mailboxDepth;
+      const cellDepth = cell.mailboxDepth;
+      depth += cellDepth;
+      const fill = cellDepth / cell.settings.capacity;
+      if (fill > maxFill) maxFill = fill;
     }
     const writer = this.#writer;
     const counters = this.#rt.counters;
@@ -69,7 +82,8 @@ export class RuntimeMetrics {
       actorsStopping: stopping,
       actorsRestarting: restarting,
       mailboxDepth: depth,
-      persistence: writer === null ? null : { ...writer.counters, pending: writer.pending },
+      mailboxMaxFill: maxFill,
+      persistence: writer === null ? null : { ...writer.counters, pending: writer.pending, oldestPendingAgeMs: writer.oldestPendingAgeMs },
     };
   }
 }
@@ -103,8 +117,9 @@ export class ActorSystem implements AsyncDisposable {
   readonly #flushTimeoutMs: number;
   readonly #auditIntervalMs: number | undefined;
   #starting: Promise<StartupCheckResult | null> | null = null;
+  #startupCheck: StartupCheckResult | null = null;
   #closing: Promise<void> | null = null;
-  #auditTimer: NodeJS.Timeout | null = null;
+  #auditTimer: Timer = null;
 
   constructor(options: ActorSystemOptions = {}) {
     const defaults = options.defaults ?? {};
@@ -115,9 +130,10 @@ export class ActorSystem implements AsyncDisposable {
     if (options.startup !== undefined && options.persistence === undefined) {
       throw new PapyraError('PAPYRA_INVALID_CONFIG', 'A startup check needs a persistence backend to check.');
     }
-    const auditIntervalMs = defaults.auditIntervalMs;
-    if (auditIntervalMs !== undefined && !(auditIntervalMs > 0)) {
-      throw new PapyraError('PAPYRA_INVALID_CONFIG', 'defaults.auditIntervalMs must be positive.', { details: { auditIntervalMs } });
+    const auditIntervalMs = defaults.auditIntervalMs === undefined ? undefined : checkDuration('defaults.auditIntervalMs', defaults.auditIntervalMs);
+    const overflow = defaults.overflow ?? DEFAULTS.overflow;
+    if (!OVERFLOW_POLICIES.includes(overflow)) {
+      throw new PapyraError('PAPYRA_INVALID_CONFIG', `defaults.overflow must be one of ${OVERFLOW_POLICIES.join(', ')}.`, { details: { overflow } });
     }
     const clock: Clock = {
       now: options.clock?.now ?? Date.now,
@@ -131,28 +147,30 @@ export class ActorSystem implements AsyncDisposable {
         : new PersistenceWriter(
             options.persistence,
             {
-              queueCapacity: writerOptions.queueCapacity ?? DEFAULTS.queueCapacity,
-              batchSize: writerOptions.batchSize ?? DEFAULTS.batchSize,
-              writeTimeoutMs: writerOptions.writeTimeoutMs ?? DEFAULTS.writeTimeoutMs,
-              maxHungWrites: writerOptions.maxHungWrites ?? DEFAULTS.maxHungWrites,
+              queueCapacity: checkCount('defaults.persistence.queueCapacity', writerOptions.queueCapacity ?? DEFAULTS.queueCapacity, 1),
+              batchSize: checkCount('defaults.persistence.batchSize', writerOptions.batchSize ?? DEFAULTS.batchSize, 1),
+              writeTimeoutMs: checkDuration('defaults.persistence.writeTimeoutMs', writerOptions.writeTimeoutMs ?? DEFAULTS.writeTimeoutMs, { unlimited: true }),
+              maxHungWrites: checkCount('defaults.persistence.maxHungWrites', writerOptions.maxHungWrites ?? DEFAULTS.maxHungWrites, 1),
             },
             logger,
+            clock.monotonic,
           );
     this.systemId = systemId;
     this.#persistence = options.persistence;
     this.#startup = options.startup;
-    this.#closeTimeoutMs = defaults.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs;
-    this.#flushTimeoutMs = writerOptions.flushTimeoutMs ?? DEFAULTS.flushTimeoutMs;
+    this.#closeTimeoutMs = checkDuration('defaults.closeTimeoutMs', defaults.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs, { zero: true, unlimited: true });
+    this.#flushTimeoutMs = checkDuration('defaults.persistence.flushTimeoutMs', writerOptions.flushTimeoutMs ?? DEFAULTS.flushTimeoutMs, { zero: true, unlimited: true });
     this.#auditIntervalMs = auditIntervalMs;
     this.#rt = new Runtime(
       this,
       systemId,
       {
-        askTimeoutMs: defaults.askTimeoutMs ?? DEFAULTS.askTimeoutMs,
-        mailboxCapacity: defaults.mailboxCapacity ?? DEFAULTS.mailboxCapacity,
-        overflow: defaults.overflow ?? DEFAULTS.overflow,
-        maxRestarts: defaults.supervision?.maxRestarts ?? DEFAULTS.maxRestarts,
-        withinMs: defaults.supervision?.withinMs ?? DEFAULTS.withinMs,
+        askTimeoutMs: checkDuration('defaults.askTimeoutMs', defaults.askTimeoutMs ?? DEFAULTS.askTimeoutMs),
+        mailboxCapacity: checkCount('defaults.mailboxCapacity', defaults.mailboxCapacity ?? DEFAULTS.mailboxCapacity, 1),
+        overflow,
+        maxRestarts: checkCount('defaults.supervision.maxRestarts', defaults.supervision?.maxRestarts ?? DEFAULTS.maxRestarts, 0),
+        withinMs: checkDuration('defaults.supervision.withinMs', defaults.supervision?.withinMs ?? DEFAULTS.withinMs, { unlimited: true }),
+        backoff: defaults.supervision?.backoff,
       },
       clock,
       logger,
@@ -165,6 +183,11 @@ export class ActorSystem implements AsyncDisposable {
 
   get state(): SystemState {
     return this.#rt.state;
+  }
+
+  /** The result of the startup check the last successful `start()` ran; null if none ran (no `startup` option, or not started). */
+  get startupCheck(): StartupCheckResult | null {
+    return this.#startupCheck;
   }
 
   get persistence(): PersistenceBackend | undefined {
@@ -204,31 +227,43 @@ export class ActorSystem implements AsyncDisposable {
         throw err;
       }
     }
+    this.#startupCheck = result;
     if (this.#rt.state !== 'starting') return result;
     this.#rt.state = 'running';
-    if (this.#auditIntervalMs !== undefined) {
-      this.#auditTimer = setInterval(() => this.audit(), this.#auditIntervalMs);
-      this.#auditTimer.unref();
-    }
+    if (this.#auditIntervalMs !== undefined) this.#armAudit(this.#auditIntervalMs);
     return result;
+  }
+
+  /** setInterval fires at once for periods above 2^31 − 1 ms; a re-armed timer takes any period. */
+  #armAudit(ms: number): void {
+    this.#auditTimer = setTimer(
+      () => {
+        this.audit();
+        this.#armAudit(ms);
+      },
+      ms,
+      true,
+    );
   }
 
   /** Throws `PAPYRA_SYSTEM_NOT_RUNNING` unless `start()` has resolved and `close()` has not begun. */
   spawn<A extends Actor<any, any>>(actor: ActorFactory<A>, options: SpawnOptions = {}): RefOf<A> {
-    const parent = options.parent === undefined ? null : cellOf(options.parent);
-    if (parent !== null && parent.rt !== this.#rt) throw invalidArgument('The parent belongs to another actor system.');
+    const parent = options.parent === undefined ? null : this.#rt.own(options.parent, 'spawn a child of');
     return this.#rt.spawn(actor, options, parent) as RefOf<A>;
   }
 
   /** Resolves once the stop is requested; `ref.terminated` resolves when the actor has stopped. */
   stop(ref: ActorRef<any, any>): Promise<void> {
-    cellOf(ref).requestStop('stopped');
+    this.#rt.own(ref, 'stop').requestStop('stopped');
     return Promise.resolve();
   }
 
-  /** The live actor at `"<systemId>:<n>"`; `PAPYRA_ACTOR_NOT_FOUND` if there is none. */
+  /**
+   * The live actor at `"<systemId>:<n>"`; `PAPYRA_ACTOR_NOT_FOUND` if there is none. Only canonical
+   * addresses, as refs print them: `"a:1"`, not `"a:01"`.
+   */
   refFor(address: string): ActorRef<any, any> {
-    const match = typeof address === 'string' ? /^(.+):(\d+)$/.exec(address) : null;
+    const match = typeof address === 'string' ? /^(.+):([1-9]\d{0,15})$/.exec(address) : null;
     if (match === null) throw invalidArgument(`Not an actor address: ${String(address)} (expected "<systemId>:<n>").`, { address });
     const cell = match[1] === this.systemId ? this.#rt.cells.get(Number(match[2])) : undefined;
     if (cell === undefined) throw actorNotFoundError(`at ${address}`);
@@ -259,7 +294,10 @@ export class ActorSystem implements AsyncDisposable {
    * wait). The backend is not closed: whoever passed it in owns it.
    */
   close(): Promise<void> {
+    const caller = this.#rt.closingFrom();
     this.#closing ??= this.#close();
+    // Awaited by that actor's own turn: its stop cannot wait for the turn (once the turn is pending).
+    if (caller !== null) void Promise.resolve().then(() => caller.detachTurn());
     return this.#closing;
   }
 
@@ -271,7 +309,8 @@ export class ActorSystem implements AsyncDisposable {
     const rt = this.#rt;
     if (rt.state === 'starting') await this.#starting?.catch(() => {});
     rt.state = 'closing';
-    if (this.#auditTimer !== null) clearInterval(this.#auditTimer);
+    if (this.#writer !== null) this.#writer.closing = true;
+    clearTimer(this.#auditTimer);
     this.#auditTimer = null;
     const roots = [...rt.roots];
     for (const cell of roots) cell.requestStop('shutdown');
@@ -284,6 +323,8 @@ export class ActorSystem implements AsyncDisposable {
     }
     for (const cell of [...rt.roots]) cell.abandon('shutdown (forced)');
     await this.#flush();
+    // Records after close (dead letters of late tells) are bounded by the queue again.
+    if (this.#writer !== null) this.#writer.closing = false;
     rt.state = 'closed';
   }
 
@@ -303,9 +344,9 @@ export class ActorSystem implements AsyncDisposable {
 }
 
 function withTimeout(promise: Promise<boolean>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer = null;
   const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
+    timer = setTimer(() => resolve(false), ms);
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, timeout]).finally(() => clearTimer(timer));
 }

@@ -24,6 +24,12 @@ export interface MailboxOptions {
   capacity?: number;
   /** Default `defaults.overflow` ('backpressure'). */
   overflow?: OverflowPolicy;
+  /**
+   * Under 'backpressure', how many senders (tells and asks) may wait for room; one more is refused
+   * at once with `PAPYRA_MAILBOX_FULL` and becomes a dead letter. Bounds the memory a flood of
+   * fire-and-forget tells can hold. Default 16 × capacity.
+   */
+  maxWaiting?: number;
 }
 
 export type SupervisionStrategy = 'stop' | 'restart' | 'escalate';

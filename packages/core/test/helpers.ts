@@ -22,7 +22,7 @@ export class RecordingBackend implements PersistenceBackend {
   readonly capabilities: BackendCapabilities = { scan: true, recover: true, quarantine: false, compact: false, metrics: true, durable: false };
   readonly retention = {};
   readonly metrics = new PersistenceMetrics();
-  readonly records: PersistedRecord[] = [];
+  readonly kept: PersistedRecord[] = [];
   /** `discard` accepts writes without keeping them (memory tests). */
   mode: 'ok' | 'discard' | 'throw' | 'reject' | 'hang' = 'ok';
   accepted = 0;
@@ -36,7 +36,7 @@ export class RecordingBackend implements PersistenceBackend {
     if (this.mode === 'hang') return new Promise(() => {});
     this.accepted += 1;
     if (this.mode === 'discard') return Promise.resolve();
-    this.records.push(record);
+    this.kept.push(record);
     this.metrics.recordWritten(record.kind, 1, 0, 0);
     return Promise.resolve();
   }
@@ -51,13 +51,13 @@ export class RecordingBackend implements PersistenceBackend {
     return this.#write(d);
   }
   async listEvents(q?: ListQuery) {
-    return applyListQuery(this.records.filter((r): r is PersistedEvent => r.kind === 'event'), q);
+    return applyListQuery(this.kept.filter((r): r is PersistedEvent => r.kind === 'event'), q);
   }
   async listAudits(q?: ListQuery) {
-    return applyListQuery(this.records.filter((r): r is PersistedAudit => r.kind === 'audit'), q);
+    return applyListQuery(this.kept.filter((r): r is PersistedAudit => r.kind === 'audit'), q);
   }
   async listDeadLetters(q?: ListQuery) {
-    return applyListQuery(this.records.filter((r): r is PersistedDeadLetter => r.kind === 'dead_letter'), q);
+    return applyListQuery(this.kept.filter((r): r is PersistedDeadLetter => r.kind === 'dead_letter'), q);
   }
   async scan(): Promise<ScanReport> {
     return { backend: this.name, anomalies: [...this.anomalies] };
@@ -73,7 +73,7 @@ export class RecordingBackend implements PersistenceBackend {
       postScan: await this.scan(),
       repairedFiles: [],
       quarantinedFiles: [],
-      keptRecords: this.records.length,
+      keptRecords: this.kept.length,
       droppedRecords: dropped,
     } as RecoveryReport;
   }
@@ -88,7 +88,7 @@ export class RecordingBackend implements PersistenceBackend {
   }
 
   events(address?: string): string[] {
-    return this.records
+    return this.kept
       .filter((r): r is PersistedEvent => r.kind === 'event' && (address === undefined || r.actorAddress === address))
       .map((r) => r.eventType);
   }

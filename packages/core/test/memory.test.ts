@@ -64,4 +64,28 @@ describe('memory', () => {
     const growthMb = (after100k - after20k) / 1024 / 1024;
     expect(growthMb).toBeLessThan(8);
   });
+
+  it('idle mailboxes give the buffers of a burst back (issue 14 item 9)', async () => {
+    await using system = new ActorSystem();
+    await system.start();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    class Held extends Actor<number> {
+      async receive(n: number): Promise<void> {
+        if (n === -1) await gate;
+      }
+    }
+    const refs = Array.from({ length: 10 }, () => system.spawn(Held, { mailbox: { capacity: 1 << 20 } }));
+    const before = await heapAfterGc();
+    for (const ref of refs) {
+      await ref.tell(-1);
+      for (let i = 0; i < 200_000; i++) void ref.tell(i);
+    }
+    release();
+    await Promise.all(refs.map((ref) => ref.ask(0)));
+    expect(system.metrics.snapshot().mailboxDepth).toBe(0);
+    // Ten buffers of 256k slots (2 MB each) would stay without the trim.
+    const growthMb = ((await heapAfterGc()) - before) / 1024 / 1024;
+    expect(growthMb).toBeLessThan(6);
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { PersistedRecord } from '@papyra/persistence-contract';
 import { Actor, ActorSystem } from '../src/index.js';
-import { deferred, rejection } from './helpers.js';
+import { RecordingBackend, deferred, rejection } from './helpers.js';
 
 class Doubler extends Actor<number, number> {
   receive(n: number): number {
@@ -62,5 +62,45 @@ describe('runtime metrics and record subscription', () => {
     unsubscribe();
     system.audit();
     expect(seen.map((r) => (r.kind === 'event' ? r.eventType : r.kind))).toEqual(['ActorStarted', 'audit']);
+  });
+
+  it('exposes readiness signals: mailboxMaxFill, persistence.oldestPendingAgeMs, startupCheck', async () => {
+    let now = 1_000;
+    const backend = new RecordingBackend();
+    const system = new ActorSystem({ persistence: backend, clock: { monotonic: () => now }, defaults: { persistence: { flushTimeoutMs: 20 } } });
+    expect(system.startupCheck).toBeNull();
+    expect(system.metrics.snapshot().mailboxMaxFill).toBe(0);
+    await system.start();
+    expect(system.startupCheck).toBeNull(); // no `startup` option: no check ran
+
+    const gate = deferred();
+    class Slow extends Actor<number, void> {
+      async receive(): Promise<void> {
+        await gate.promise;
+      }
+    }
+    const slow = system.spawn(Slow, { mailbox: { capacity: 4 } });
+    for (let i = 0; i < 3; i++) await slow.tell(i);
+    await new Promise((r) => setImmediate(r));
+    // One message in the turn, two of four slots taken.
+    expect(system.metrics.snapshot().mailboxMaxFill).toBe(0.5);
+
+    expect(system.metrics.snapshot().persistence?.oldestPendingAgeMs).toBeNull();
+    backend.mode = 'hang';
+    system.audit();
+    now += 250;
+    system.audit();
+    now += 100;
+    const pending = system.metrics.snapshot().persistence!;
+    expect(pending.pending).toBe(2);
+    expect(pending.oldestPendingAgeMs).toBe(350);
+    gate.resolve();
+    await system.close();
+
+    const checked = new ActorSystem({ persistence: new RecordingBackend(), startup: { mode: 'scan_only' } });
+    const result = await checked.start();
+    expect(result).not.toBeNull();
+    expect(checked.startupCheck).toBe(result);
+    await checked.close();
   });
 });

@@ -1,5 +1,6 @@
 import { PapyraError } from './errors.js';
 import { isJsonObject, toJsonValue, type JsonObject, type JsonValue } from './json.js';
+import { encodeLine } from './line-encoder.js';
 import type { PersistedAudit, PersistedDeadLetter, PersistedEvent, PersistedRecord, RecordKind } from './records.js';
 
 /** Papyra writes an address as this object; we hold it as the string `"<system>:<actorId>"`. */
@@ -28,14 +29,14 @@ const toMillis = (seconds: number): number => Math.round(seconds * 1e6) / 1e3;
 /** One record as one NDJSON line (no trailing newline), in Papyra's snake_case form. */
 export function encodeRecord(record: PersistedRecord): string {
   try {
-    // Payloads made by createEvent/createDeadLetter are JSON already: one stringify, no copy.
-    return JSON.stringify(wireOf(record, asIs));
+    // Payloads made by createEvent/createDeadLetter are JSON already: the per-kind line encoder
+    // stringifies them as they are, with no wire object built around them.
+    return encodeLine(record);
   } catch {
+    // A payload JSON cannot take (cycle, BigInt) is made JSON-safe; a non-record throws here.
     return JSON.stringify(wireOf(record, toJsonValue));
   }
 }
-
-const asIs = (value: unknown): JsonValue => value as JsonValue;
 
 // Systems write the same few addresses over and over; their wire form is cached (bounded).
 const addressCache = new Map<string, WireAddress>();
@@ -114,7 +115,20 @@ export type LineVerdict =
   | { ok: true; record: PersistedRecord }
   | { ok: false; type: 'CORRUPTED_LINE' | 'INVALID_RECORD'; detail: string };
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a byte-order mark is kept, so it gets the same verdict from bytes as from a string.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The valid timestamp range, in epoch milliseconds: what a JS `Date` can hold and format
+ * (±8.64e15 ms, about ±275,000 years). The decoder refuses anything outside it (INVALID_RECORD),
+ * so no reader ever hands out a timestamp that `new Date(ts).toISOString()` cannot format.
+ */
+export const MAX_TIMESTAMP_MS = 8.64e15;
+
+/** True for a finite epoch-millisecond timestamp inside the valid range. */
+export function isValidTimestamp(ms: number): boolean {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_TIMESTAMP_MS;
+}
 
 /**
  * Classifies one line (without its `\n`) or stored entry: a record, a CORRUPTED_LINE (not UTF-8,
@@ -131,6 +145,8 @@ export function inspectLine(input: string | Uint8Array): LineVerdict {
       return { ok: false, type: 'CORRUPTED_LINE', detail: 'not valid UTF-8' };
     }
   }
+  // Papyra (Python's json.loads) refuses a line that starts with a BOM; so do we, on every read path.
+  if (text.charCodeAt(0) === 0xfeff) return { ok: false, type: 'CORRUPTED_LINE', detail: 'starts with a UTF-8 byte-order mark' };
   if (text.trim() === '') return { ok: false, type: 'CORRUPTED_LINE', detail: 'blank line' };
   let parsed: unknown;
   try {
@@ -165,6 +181,7 @@ function recordProblem(value: unknown): string | null {
   if (kind !== 'event' && kind !== 'audit' && kind !== 'dead_letter') return `unknown kind ${JSON.stringify(kind)}`;
   const timestamp = value['timestamp'];
   if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) return '"timestamp" missing or not a number';
+  if (!isValidTimestamp(toMillis(timestamp))) return `"timestamp" ${timestamp} s is outside the valid range (±${MAX_TIMESTAMP_MS / 1000} s)`;
   return null;
 }
 

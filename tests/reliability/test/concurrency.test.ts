@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { NdjsonBackend } from '@papyra/backend-ndjson';
+import { lockPathFor } from '@papyra/backend-ndjson/segments';
 import { createEvent, inspectLine } from '@papyra/persistence-contract';
 import { buildStore, repairedBytes, sequenceOf, splitLines } from './stores.js';
 import { children, codeOf, prng, reportFigures, seedFor, sleep, tempDirs, type Child } from './support.js';
@@ -24,7 +25,7 @@ const bin = fileURLToPath(new URL('../../../apps/cli/bin/papyra.js', import.meta
 /** The pid in the lock file beside `path`, or null. */
 async function lockHolder(path: string): Promise<number | null> {
   try {
-    return (JSON.parse(await readFile(`${path}.lock`, 'utf8')) as { pid: number }).pid;
+    return (JSON.parse(await readFile(lockPathFor(path), 'utf8')) as { pid: number }).pid;
   } catch {
     return null;
   }

@@ -4,6 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseTempName } from '@papyra/backend-ndjson/segments';
 import { tempDirs as tempDirsWith } from '@papyra/test-support';
 
 export { codeOf } from '@papyra/test-support';
@@ -56,7 +57,7 @@ export function reportFigures(test: string, figures: Record<string, unknown>): v
 
 /** Names of the temp files our rewrites leave beside a file when killed. */
 export async function leftovers(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((name) => name.includes('.papyra-tmp-'));
+  return (await readdir(dir)).filter((name) => parseTempName(name) !== null);
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -7,7 +7,13 @@ export interface Scale {
   redisRecords: number;
   postgresRecords: number;
   pingPongRoundTrips: number;
+  asks: number;
+  spawnStop: number;
+  idleActors: number;
   actorsSpawned: number;
+  lifecycleActors: number;
+  crashes: number;
+  cliRuns: number;
 }
 
 export const FULL: Scale = {
@@ -18,7 +24,13 @@ export const FULL: Scale = {
   redisRecords: 50_000,
   postgresRecords: 20_000,
   pingPongRoundTrips: 200_000,
+  asks: 20_000,
+  spawnStop: 50_000,
+  idleActors: 20_000,
   actorsSpawned: 100_000,
+  lifecycleActors: 10_000,
+  crashes: 200,
+  cliRuns: 3,
 };
 
 export const QUICK: Scale = {
@@ -29,5 +41,11 @@ export const QUICK: Scale = {
   redisRecords: 500,
   postgresRecords: 200,
   pingPongRoundTrips: 1_000,
+  asks: 200,
+  spawnStop: 1_000,
+  idleActors: 500,
   actorsSpawned: 2_000,
+  lifecycleActors: 300,
+  crashes: 5,
+  cliRuns: 1,
 };

@@ -15,6 +15,7 @@ import {
   type WallClock,
 } from '@papyra/persistence-contract';
 import { invalidConfig } from '../errors.js';
+import type { SegmentFs } from './fs.js';
 import type { FsyncMode, SegmentWriter, SegmentWriterOptions } from './writer.js';
 
 /*
@@ -35,6 +36,11 @@ export interface FileBackendOptions {
   logger?: Logger;
   /** Lines longer than this are CORRUPTED_LINE anomalies and never held in memory; default 16 MiB. */
   maxLineBytes?: number;
+  /**
+   * The file system appends and rewrites write through; default `node:fs`. For fault-injection
+   * tests (`FaultyFs` in `testing/faulty-fs`): reads, locks and quarantine copies use `node:fs`.
+   */
+  fs?: SegmentFs;
 }
 
 /** The recovery modes that rewrite files. */

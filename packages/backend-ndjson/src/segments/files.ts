@@ -1,52 +1,25 @@
-import { randomBytes } from 'node:crypto';
-import { constants, fsyncSync, openSync, closeSync } from 'node:fs';
-import { open, readdir, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readdir, readFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Anomaly } from '@papyra/persistence-contract';
 import { fsError, notAFileError } from '../errors.js';
-
-/** Mode of every file we create. */
-export const FILE_MODE = 0o600;
-
-const TEMP_MARKER = '.papyra-tmp-';
-// `s`: a data file whose name holds a newline still has its leftovers recognised.
-const TEMP_NAME = /^(.*)\.papyra-tmp-(\d+)-[0-9a-f]+$/s;
+import { isProcessAlive, judgeHolder, parseHolder, type LockHolder } from './lock.js';
+import { nodeSegmentFs, type SegmentFs } from './fs.js';
+import { ownFileKind, parseTempName } from './naming.js';
 
 /** Temp files of this process that are in use right now: a scan must not call them leftovers. */
 const activeTemps = new Set<string>();
-
-/** A fresh, recognisable temp path beside `path`: `<path>.papyra-tmp-<pid>-<random>`. */
-export function tempPathFor(path: string): string {
-  return `${path}${TEMP_MARKER}${process.pid}-${randomBytes(6).toString('hex')}`;
-}
-
-/** For a file name made by `tempPathFor`: the name it stands in for and the pid that made it. */
-export function parseTempName(name: string): { target: string; pid: number } | null {
-  const match = TEMP_NAME.exec(name);
-  return match ? { target: match[1]!, pid: Number(match[2]) } : null;
-}
 
 export function markTempActive(path: string, active: boolean): void {
   if (active) activeTemps.add(path);
   else activeTemps.delete(path);
 }
 
-/** True when a process with this pid exists (EPERM means it exists but is not ours). */
-export function isProcessAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Opens a segment for reading. Resolves null when it does not exist (an empty store); rejects with
  * PAPYRA_NOT_A_FILE for a directory or special file, PAPYRA_PERMISSION_DENIED / PAPYRA_IO otherwise.
  */
-export async function openSegment(path: string): Promise<{ handle: FileHandle; size: number; mode: number } | null> {
+export async function openSegment(path: string): Promise<{ handle: FileHandle; size: number; mode: number; uid: number; gid: number } | null> {
   let handle: FileHandle;
   try {
     // O_NONBLOCK so a FIFO at the path cannot hang us; it is refused below.
@@ -58,49 +31,57 @@ export async function openSegment(path: string): Promise<{ handle: FileHandle; s
   try {
     const stat = await handle.stat();
     if (!stat.isFile()) throw notAFileError(path);
-    return { handle, size: stat.size, mode: stat.mode & 0o777 };
+    return { handle, size: stat.size, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid };
   } catch (error) {
     await handle.close().catch(() => {});
     throw fsError(error, path, 'stat');
   }
 }
 
-/** Makes a rename or a new file in `dir` durable. Some platforms cannot fsync a directory; that is not an error. */
-export function fsyncDirSync(dir: string): void {
+/** File systems that cannot fsync a directory say so with one of these; that is not an error. */
+const NO_DIR_FSYNC = new Set(['EINVAL', 'EISDIR', 'ENOTSUP', 'EOPNOTSUPP', 'EBADF']);
+
+/**
+ * Makes a rename or a new file in `dir` durable. A directory that cannot be opened or fsynced on
+ * this platform is not an error; a failing fsync (EIO, ENOSPC) is: the rename may not survive a crash.
+ */
+export function fsyncDirSync(dir: string, fs: SegmentFs = nodeSegmentFs): void {
   let fd: number;
   try {
-    fd = openSync(dir, constants.O_RDONLY);
+    fd = fs.openSync(dir, constants.O_RDONLY);
   } catch {
     return;
   }
   try {
-    fsyncSync(fd);
-  } catch {
-    // EINVAL/EISDIR on filesystems without directory fsync
+    fs.fsyncSync(fd);
+  } catch (error) {
+    if (!NO_DIR_FSYNC.has((error as NodeJS.ErrnoException).code ?? '')) throw fsError(error, dir, 'fsync the directory');
   } finally {
-    closeSync(fd);
+    fs.closeSync(fd);
   }
 }
 
-export async function fsyncDir(dir: string): Promise<void> {
-  let handle: FileHandle;
+export async function fsyncDir(dir: string, fs: SegmentFs = nodeSegmentFs): Promise<void> {
+  let fd: number;
   try {
-    handle = await open(dir, constants.O_RDONLY);
+    fd = await fs.open(dir, constants.O_RDONLY);
   } catch {
     return;
   }
   try {
-    await handle.sync();
-  } catch {
-    // as above
+    await fs.fsync(fd);
+  } catch (error) {
+    if (!NO_DIR_FSYNC.has((error as NodeJS.ErrnoException).code ?? '')) throw fsError(error, dir, 'fsync the directory');
   } finally {
-    await handle.close();
+    await fs.close(fd);
   }
 }
 
 /**
- * Temp files we left beside `path` in an interrupted operation (a crash mid-compaction or recovery),
- * as UNEXPECTED_FILE anomalies. Temps of a live process or of an operation running here are skipped.
+ * Files we left beside `path` in an interrupted operation (a crash mid-compaction, mid-recovery or
+ * while taking the lock), as UNEXPECTED_FILE anomalies: temp files (new and old names) and takeover
+ * files of its lock. Those of a live process or of an operation running here are skipped. `path` is
+ * the data file as resolved through symbolic links (where its lock and temp files live).
  */
 export async function findLeftovers(path: string): Promise<Anomaly[]> {
   const dir = dirname(path);
@@ -113,11 +94,27 @@ export async function findLeftovers(path: string): Promise<Anomaly[]> {
   }
   const out: Anomaly[] = [];
   for (const name of names.sort()) {
-    const temp = parseTempName(name);
-    if (!temp || (temp.target !== base && temp.target !== `${base}.lock`)) continue;
+    const kind = ownFileKind(name, base);
+    if (kind !== 'temp' && kind !== 'takeover') continue;
     const full = join(dir, name);
-    if (activeTemps.has(full) || (temp.pid !== process.pid && isProcessAlive(temp.pid))) continue;
-    out.push({ type: 'UNEXPECTED_FILE', path: full, line: null, offset: null, detail: `leftover temp file of an interrupted operation (process ${temp.pid})` });
+    if (activeTemps.has(full)) continue;
+    let owner: string;
+    if (kind === 'temp') {
+      const { pid } = parseTempName(name)!;
+      if (pid !== process.pid && isProcessAlive(pid)) continue;
+      owner = `process ${pid}`;
+    } else {
+      let holder: LockHolder | null;
+      try {
+        holder = parseHolder(await readFile(full, 'utf8'));
+      } catch {
+        continue;
+      }
+      if (judgeHolder(holder).state !== 'stale') continue;
+      owner = holder ? `process ${holder.pid}` : 'an unknown process';
+    }
+    const what = kind === 'temp' ? 'temp file' : 'lock takeover file';
+    out.push({ type: 'UNEXPECTED_FILE', path: full, line: null, offset: null, detail: `leftover ${what} of an interrupted operation (${owner})` });
   }
   return out;
 }

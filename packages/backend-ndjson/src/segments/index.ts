@@ -18,8 +18,33 @@ export {
 } from './scanner.js';
 export { rewriteExcluding, quarantineCopy, type RewriteOptions, type RewriteResult } from './rewrite.js';
 export { repairSegment, clearLeftovers, compactSegment, type RepairOptions, type SegmentRepair, type SegmentCompaction } from './repair.js';
-export { SegmentLock, type LockPurpose, type LockHolder } from './lock.js';
-export { openSegment, tempPathFor, parseTempName, findLeftovers, isProcessAlive, fsyncDir, fsyncDirSync, markTempActive, FILE_MODE } from './files.js';
+export {
+  SegmentLock,
+  judgeHolder,
+  parseHolder,
+  currentHolder,
+  isProcessAlive,
+  systemLockSystem,
+  type LockPurpose,
+  type LockHolder,
+  type LockSystem,
+  type LockVerdict,
+} from './lock.js';
+export {
+  FILE_MODE,
+  siblingPath,
+  lockPathFor,
+  legacyLockPathFor,
+  tempPathFor,
+  parseTempName,
+  takeoverPathFor,
+  ownFileKind,
+  resolveDataPath,
+  type OwnFileKind,
+} from './naming.js';
+export { SerialQueue } from './serial.js';
+export { nodeSegmentFs, type SegmentFs, type SegmentStat } from './fs.js';
+export { openSegment, findLeftovers, fsyncDir, fsyncDirSync, markTempActive } from './files.js';
 export { listRecords, type ListRecordsOptions } from './list.js';
 export {
   writerMetrics,

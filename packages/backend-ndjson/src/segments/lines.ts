@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import type { FileHandle } from 'node:fs/promises';
 import { throwIfAborted, fsError } from '../errors.js';
 import { openSegment } from './files.js';
 
@@ -38,6 +39,26 @@ export interface LineReadOptions {
   chunkBytes?: number;
 }
 
+/**
+ * A file the caller has opened (and closes), read instead of a path: a reader of several files
+ * opens them all first, so it reads one snapshot of them whatever is renamed meanwhile.
+ * `size` is the size at open; the backward reader starts there.
+ */
+export interface OpenSegment {
+  path: string;
+  handle: FileHandle;
+  size: number;
+}
+
+/** What the readers read: a path (opened and closed by the reader; missing = empty) or an open file. */
+export type SegmentSource = string | OpenSegment;
+
+async function openSource(source: SegmentSource): Promise<(OpenSegment & { owned: boolean }) | null> {
+  if (typeof source !== 'string') return { ...source, owned: false };
+  const opened = await openSegment(source);
+  return opened && { path: source, handle: opened.handle, size: opened.size, owned: true };
+}
+
 export interface LineReadResult {
   /** False when there was no file (an empty store). */
   exists: boolean;
@@ -50,10 +71,10 @@ export interface LineReadResult {
  * Streams a file line by line with bounded memory: one chunk plus at most `maxLineBytes` of a
  * line that spans chunks. The visitor may return a promise; the next line waits for it.
  */
-export async function forEachLine(path: string, visit: (line: RawLine) => void | Promise<void>, options: LineReadOptions = {}): Promise<LineReadResult> {
-  const opened = await openSegment(path);
+export async function forEachLine(source: SegmentSource, visit: (line: RawLine) => void | Promise<void>, options: LineReadOptions = {}): Promise<LineReadResult> {
+  const opened = await openSource(source);
   if (!opened) return { exists: false, bytes: 0, lines: 0 };
-  const { handle, size } = opened;
+  const { handle, size, path } = opened;
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const chunkBytes = options.chunkBytes ?? FORWARD_CHUNK;
   const raw: RawLine = { buf: Buffer.alloc(0), start: 0, end: 0, line: 0, offset: 0, length: 0, terminated: true, oversized: false, utf8: false };
@@ -131,7 +152,7 @@ export async function forEachLine(path: string, visit: (line: RawLine) => void |
     }
     return { exists: true, bytes: pos, lines: lineNo };
   } finally {
-    await handle.close();
+    if (opened.owned) await handle.close();
   }
 }
 
@@ -140,10 +161,10 @@ export async function forEachLine(path: string, visit: (line: RawLine) => void |
  * last N lines costs O(N) whatever the file size. A torn last line (no `\n`) is skipped. Return
  * `false` from the visitor to stop. `line` is 0 (unknown) on every visited line.
  */
-export async function forEachLineBackward(path: string, visit: (line: RawLine) => boolean | void, options: LineReadOptions = {}): Promise<LineReadResult> {
-  const opened = await openSegment(path);
+export async function forEachLineBackward(source: SegmentSource, visit: (line: RawLine) => boolean | void, options: LineReadOptions = {}): Promise<LineReadResult> {
+  const opened = await openSource(source);
   if (!opened) return { exists: false, bytes: 0, lines: 0 };
-  const { handle, size } = opened;
+  const { handle, size, path } = opened;
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const chunkBytes = options.chunkBytes ?? BACKWARD_CHUNK;
   const raw: RawLine = { buf: Buffer.alloc(0), start: 0, end: 0, line: 0, offset: 0, length: 0, terminated: true, oversized: false, utf8: false };
@@ -214,6 +235,6 @@ export async function forEachLineBackward(path: string, visit: (line: RawLine) =
     if (!inFragment) emit(Buffer.alloc(0), 0, 0, 0);
     return { exists: true, bytes: size, lines };
   } finally {
-    await handle.close();
+    if (opened.owned) await handle.close();
   }
 }

@@ -1,12 +1,15 @@
 import { unlink } from 'node:fs/promises';
 import { retainedMask, type Anomaly, type RetentionPolicy } from '@papyra/persistence-contract';
 import { fsError, invalidConfig } from '../errors.js';
+import type { SegmentFs } from './fs.js';
 import type { LineReadOptions } from './lines.js';
 import { quarantineCopy, rewriteExcluding } from './rewrite.js';
 import { collectRetentionItems, scanSegment, type ByteRange, type SegmentScan } from './scanner.js';
 
 export interface RepairOptions extends LineReadOptions {
   mode: 'repair' | 'quarantine';
+  /** The file system the rewrite writes through; default `node:fs`. */
+  fs?: SegmentFs;
   /** Required for `quarantine`. */
   quarantineDir?: string;
 }
@@ -68,7 +71,7 @@ export interface SegmentCompaction {
  * atomically; lines that are not records are left for scan and recovery to deal with. The file is
  * not touched when nothing is removed. The caller holds the lock.
  */
-export async function compactSegment(path: string, policy: RetentionPolicy, now: number, options: LineReadOptions = {}): Promise<SegmentCompaction> {
+export async function compactSegment(path: string, policy: RetentionPolicy, now: number, options: LineReadOptions & { fs?: SegmentFs } = {}): Promise<SegmentCompaction> {
   const { onProgress, ...rest } = options;
   const inventory = await collectRetentionItems(path, { ...rest, ...(onProgress && { onProgress: (p, total) => onProgress(p, total * 2) }) });
   const mask = retainedMask(inventory.items, policy, now);

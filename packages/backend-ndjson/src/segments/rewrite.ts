@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, copyFile, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, open } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PapyraError } from '@papyra/persistence-contract';
 import { fsError, throwIfAborted } from '../errors.js';
-import { FILE_MODE, fsyncDir, markTempActive, openSegment, tempPathFor } from './files.js';
+import { fsyncDir, markTempActive, openSegment } from './files.js';
+import { nodeSegmentFs, type SegmentFs } from './fs.js';
+import { FILE_MODE, resolveDataPath, tempPathFor } from './naming.js';
 import type { ByteRange } from './scanner.js';
 
 const CHUNK = 1024 * 1024;
@@ -18,6 +20,8 @@ export interface RewriteOptions {
    * (`staged`), for callers that commit several files at once (the rotating backend's compaction).
    */
   stage?: boolean;
+  /** The file system to write through; default `node:fs` (tests inject faults here). */
+  fs?: SegmentFs;
 }
 
 export interface RewriteResult {
@@ -31,24 +35,27 @@ export interface RewriteResult {
  * Atomically rewrites a file without the given byte ranges (sorted, non-overlapping): every other
  * byte is copied as it is, in order, into a temp file beside it, which is fsynced and renamed over
  * the original, and the directory is fsynced. A crash at any instant leaves the old or the new
- * file (and perhaps a temp leftover). Resolves null when the file does not exist. With `stage`,
- * the temp file is returned instead of renamed.
+ * file (and perhaps a temp leftover). The new file keeps the old one's owner, group and mode, and
+ * a path that is a symbolic link keeps being one: its target is what gets replaced. Resolves null
+ * when the file does not exist. With `stage`, the temp file (beside `path` itself) is returned
+ * instead of renamed.
  */
 export async function rewriteExcluding(path: string, drop: readonly ByteRange[], options: RewriteOptions = {}): Promise<RewriteResult | null> {
   const source = await openSegment(path);
   if (!source) return null;
+  const fs = options.fs ?? nodeSegmentFs;
   const chunkBytes = options.chunkBytes ?? CHUNK;
-  const temp = tempPathFor(path);
-  let target: FileHandle | null = null;
+  const replaced = options.stage ? path : resolveDataPath(path);
+  const temp = tempPathFor(replaced);
+  let target: number | null = null;
   markTempActive(temp, true);
   try {
     try {
-      target = await open(temp, 'wx', FILE_MODE);
-      // Keep the operator's permissions on the replaced file (open's mode is subject to umask).
-      await target.chmod(source.mode);
+      target = await fs.open(temp, 'wx', FILE_MODE);
     } catch (error) {
       throw fsError(error, temp, 'create');
     }
+    await keepOwnership(fs, target, source, temp, replaced);
     const input = Buffer.allocUnsafe(chunkBytes);
     const output = Buffer.allocUnsafe(chunkBytes);
     let pos = 0;
@@ -74,25 +81,26 @@ export async function rewriteExcluding(path: string, drop: readonly ByteRange[],
         outLength += input.copy(output, outLength, cursor - pos, stop - pos);
         cursor = stop;
       }
-      if (outLength > 0) await writeAll(target, output, outLength, temp);
+      if (outLength > 0) await writeAll(fs, target, output, outLength, temp);
       written += outLength;
       pos = end;
       options.onProgress?.(pos, source.size);
     }
     try {
-      await target.sync();
-      await target.close();
+      await fs.fsync(target);
+      const closing = target;
       target = null;
+      await fs.close(closing);
       if (options.stage) return { beforeBytes: pos, afterBytes: written, staged: temp };
-      await rename(temp, path);
+      await fs.rename(temp, replaced);
     } catch (error) {
-      throw fsError(error, path, 'replace');
+      throw fsError(error, replaced, 'replace');
     }
-    await fsyncDir(dirname(path));
+    await fsyncDir(dirname(replaced), fs);
     return { beforeBytes: pos, afterBytes: written };
   } catch (error) {
-    await target?.close().catch(() => {});
-    await unlink(temp).catch(() => {});
+    if (target !== null) await fs.close(target).catch(() => {});
+    await fs.unlink(temp).catch(() => {});
     throw error;
   } finally {
     markTempActive(temp, false);
@@ -100,12 +108,35 @@ export async function rewriteExcluding(path: string, drop: readonly ByteRange[],
   }
 }
 
-async function writeAll(handle: FileHandle, buf: Buffer, length: number, path: string): Promise<void> {
+/**
+ * Gives the new file the owner, group and mode of the one it replaces (a rewrite run as root must not
+ * hand the service's file to root; open's mode is subject to umask). Owner first: chown may clear
+ * set-id bits. When the owner cannot be kept (not root), the rewrite is refused rather than
+ * changing who owns the store.
+ */
+async function keepOwnership(fs: SegmentFs, fd: number, source: { uid: number; gid: number; mode: number }, temp: string, path: string): Promise<void> {
+  try {
+    const now = await fs.fstat(fd);
+    if (now.uid !== source.uid || now.gid !== source.gid) await fs.fchown(fd, source.uid, source.gid);
+    await fs.fchmod(fd, source.mode);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EPERM' || code === 'EACCES') {
+      throw new PapyraError(
+        'PAPYRA_PERMISSION_DENIED',
+        `Cannot rewrite ${path}: the new file could not be given its owner ${source.uid}:${source.gid} and mode ${source.mode.toString(8)} (${code}). Run the rewrite as the file's owner or as root.`,
+        { cause: error, details: { path, temp, uid: source.uid, gid: source.gid, mode: source.mode } },
+      );
+    }
+    throw fsError(error, temp, 'set the owner and mode of');
+  }
+}
+
+async function writeAll(fs: SegmentFs, fd: number, buf: Buffer, length: number, path: string): Promise<void> {
   let done = 0;
   while (done < length) {
     try {
-      const { bytesWritten } = await handle.write(buf, done, length - done);
-      done += bytesWritten;
+      done += await fs.write(fd, buf, done, length - done);
     } catch (error) {
       throw fsError(error, path, 'write');
     }

@@ -1,5 +1,5 @@
 import { inspectLine, type Anomaly, type LineVerdict, type PersistedRecord, type RetentionItem } from '@papyra/persistence-contract';
-import { DEFAULT_MAX_LINE_BYTES, forEachLine, type LineReadOptions, type RawLine } from './lines.js';
+import { DEFAULT_MAX_LINE_BYTES, forEachLine, type LineReadOptions, type RawLine, type SegmentSource } from './lines.js';
 
 /** A half-open byte range `[start, end)` of a file. */
 export type ByteRange = readonly [start: number, end: number];
@@ -32,14 +32,14 @@ export interface SegmentReadOptions extends LineReadOptions {
 }
 
 /** Scans one file read-only: every anomaly with its 1-based line and byte offset. */
-export async function scanSegment(path: string, options: SegmentReadOptions = {}): Promise<SegmentScan> {
+export async function scanSegment(source: SegmentSource, options: SegmentReadOptions = {}): Promise<SegmentScan> {
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const reportPath = options.reportPath ?? path;
+  const reportPath = options.reportPath ?? (typeof source === 'string' ? source : source.path);
   const anomalies: Anomaly[] = [];
   const dropRanges: ByteRange[] = [];
   let records = 0;
   const read = await forEachLine(
-    path,
+    source,
     (raw) => {
       const verdict = classifyLine(raw, max);
       if (verdict.ok) {
@@ -55,10 +55,10 @@ export async function scanSegment(path: string, options: SegmentReadOptions = {}
 }
 
 /** Visits every valid record of a file in order, with its line (bytes = `raw.length + 1`). Anomalies are skipped. */
-export async function forEachRecord(path: string, visit: (record: PersistedRecord, raw: RawLine) => void, options: LineReadOptions = {}): Promise<boolean> {
+export async function forEachRecord(source: SegmentSource, visit: (record: PersistedRecord, raw: RawLine) => void, options: LineReadOptions = {}): Promise<boolean> {
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const read = await forEachLine(
-    path,
+    source,
     (raw) => {
       const verdict = classifyLine(raw, max);
       if (verdict.ok) visit(verdict.record, raw);

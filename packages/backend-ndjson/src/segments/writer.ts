@@ -1,12 +1,10 @@
-import { closeSync, existsSync, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { promisify } from 'node:util';
 import { PapyraError, silentLogger, type Logger, type RecordKind } from '@papyra/persistence-contract';
 import { fsError, notAFileError } from '../errors.js';
-import { FILE_MODE, fsyncDirSync } from './files.js';
-
-const datasync = promisify(fdatasync);
+import { fsyncDirSync } from './files.js';
+import { nodeSegmentFs, type SegmentFs } from './fs.js';
+import { FILE_MODE } from './naming.js';
 
 /** `never`: the OS decides; `interval`: fdatasync every `fsyncIntervalMs` when dirty; `always`: a write resolves after its batch's fdatasync. */
 export type FsyncMode = 'never' | 'interval' | 'always';
@@ -48,6 +46,8 @@ export interface SegmentWriterOptions {
   onError?: (error: PapyraError, records: number) => void;
   rotation?: RotationHook;
   logger?: Logger;
+  /** The file system to write through; default `node:fs` (tests inject faults here). */
+  fs?: SegmentFs;
 }
 
 interface Batch {
@@ -73,11 +73,13 @@ export class SegmentWriter {
   readonly fsync: FsyncMode;
   readonly #options: SegmentWriterOptions;
   readonly #log: Logger;
+  readonly #fs: SegmentFs;
   #queue: Batch[] = [];
   #open: Batch | null = null;
   #fd: number | null = null;
   #size = 0;
   #dirty = false;
+  #entryPending = false;
   #scheduled = false;
   #draining = false;
   #exclusive = 0;
@@ -92,6 +94,7 @@ export class SegmentWriter {
     this.path = options.path;
     this.fsync = options.fsync;
     this.#log = options.logger ?? silentLogger;
+    this.#fs = options.fs ?? nodeSegmentFs;
     this.#eagerLines = options.fsync === 'always' ? Infinity : EAGER_BATCH_LINES;
     if (options.fsync === 'interval') {
       this.#timer = setInterval(() => {
@@ -224,6 +227,7 @@ export class SegmentWriter {
     const rotation = this.#options.rotation;
     let from = 0;
     let total = 0;
+    let start: number | null = this.#size;
     if (rotation) {
       // The hook may switch files between two lines of the batch.
       let pending = 0;
@@ -234,6 +238,7 @@ export class SegmentWriter {
           await this.#closeFile();
           rotation.rotate();
           this.#openFile();
+          start = null;
           from = i;
           pending = 0;
         }
@@ -241,7 +246,16 @@ export class SegmentWriter {
       }
     }
     total += this.#writeOut(joinLines(lines, from));
-    if (this.fsync === 'always') await this.#syncIfDirty();
+    if (this.fsync === 'always') {
+      try {
+        await this.#syncIfDirty();
+      } catch (error) {
+        // The batch is refused, so it must not stay in the file either (a retry would store it
+        // twice); after a failed fsync the kernel may have dropped its pages anyway.
+        if (start !== null) this.#cutBack(start);
+        throw error;
+      }
+    }
     this.#reportCommit(batch, total);
   }
 
@@ -257,6 +271,16 @@ export class SegmentWriter {
     onCommit({ records: lines.length, bytes: total, latencyMs: performance.now() - batch.startedAt, byKind });
   }
 
+  /** Cuts the file back to `size` bytes (dropping a refused batch); when that fails, the next open seals what is left. */
+  #cutBack(size: number): void {
+    try {
+      this.#fs.ftruncateSync(this.#fd!, size);
+      this.#size = size;
+    } catch (error) {
+      this.#log.warn({ err: error, path: this.path }, 'could not cut a refused batch off the file');
+    }
+  }
+
   /** Writes all of `text` at the end of the file; returns its length in bytes. */
   #writeOut(text: string): number {
     const fd = this.#fd!;
@@ -265,16 +289,16 @@ export class SegmentWriter {
     let done = 0;
     try {
       // A string goes out without an intermediate Buffer; only a short write needs the bytes.
-      done = writeSync(fd, text);
+      done = this.#fs.writeSync(fd, text);
       if (done < length) {
         const data = Buffer.from(text);
-        while (done < length) done += writeSync(fd, data, done, length - done);
+        while (done < length) done += this.#fs.writeSync(fd, data, done, length - done);
       }
     } catch (error) {
       // Cut a partial write off, so the next batch does not glue onto half a line.
       if (done > 0) {
         try {
-          ftruncateSync(fd, before);
+          this.#fs.ftruncateSync(fd, before);
         } catch {
           this.#size = before + done;
         }
@@ -290,32 +314,34 @@ export class SegmentWriter {
     let created = false;
     let fd: number;
     try {
-      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+      this.#fs.mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
     } catch (error) {
       throw fsError(error, dirname(this.path), 'create the directory of');
     }
     // After the directory exists: the lock file lives there too.
     this.#options.beforeOpen?.();
     try {
-      created = !existsSync(this.path);
+      created = !this.#fs.existsSync(this.path);
       // Readable too, to look at the last byte.
-      fd = openSync(this.path, 'a+', FILE_MODE);
+      fd = this.#fs.openSync(this.path, 'a+', FILE_MODE);
     } catch (error) {
       throw fsError(error, this.path, 'open for append');
     }
     try {
-      const stat = fstatSync(fd);
+      const stat = this.#fs.fstatSync(fd);
       if (!stat.isFile()) throw notAFileError(this.path);
       this.#fd = fd;
       this.#size = stat.size;
       this.#sealTornTail();
+      // A new file's directory entry must be durable too; until that fsync succeeds, every open retries it.
+      if (created) this.#entryPending = true;
+      if (this.#entryPending && this.fsync !== 'never') fsyncDirSync(dirname(this.path), this.#fs);
+      this.#entryPending = false;
     } catch (error) {
       this.#fd = null;
-      closeSync(fd);
+      this.#fs.closeSync(fd);
       throw fsError(error, this.path, 'open for append');
     }
-    // A new file's directory entry must be durable too.
-    if (created && this.fsync !== 'never') fsyncDirSync(dirname(this.path));
     this.#log.debug({ path: this.path, size: this.#size, created }, 'opened for append');
   }
 
@@ -328,7 +354,7 @@ export class SegmentWriter {
     const end = this.#size;
     if (end === 0) return;
     const last = Buffer.alloc(1);
-    readSync(this.#fd!, last, 0, 1, end - 1);
+    this.#fs.readSync(this.#fd!, last, 0, 1, end - 1);
     if (last[0] === 0x0a) return;
     this.#writeOut('\n');
     this.#log.warn({ path: this.path, bytes: end }, 'sealed a torn last line left by an earlier writer; scan reports it and repair removes it');
@@ -342,7 +368,7 @@ export class SegmentWriter {
     this.#fd = null;
     this.#dirty = false;
     try {
-      closeSync(fd);
+      this.#fs.closeSync(fd);
     } catch (error) {
       this.#log.warn({ err: error, path: this.path }, 'close failed');
     }
@@ -354,7 +380,7 @@ export class SegmentWriter {
     if (!this.#dirty || this.#fd === null) return;
     this.#dirty = false;
     const fd = this.#fd;
-    this.#syncing = datasync(fd).then(
+    this.#syncing = this.#fs.fdatasync(fd).then(
       () => {
         this.#syncing = null;
       },

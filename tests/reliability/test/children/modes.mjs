@@ -4,6 +4,7 @@ import { statSync, writeFileSync, readdirSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEvent } from '@papyra/persistence-contract';
 import { NdjsonBackend } from '@papyra/backend-ndjson';
+import { lockPathFor } from '@papyra/backend-ndjson/segments';
 
 process.umask(0);
 const [root] = process.argv.slice(2);
@@ -13,7 +14,7 @@ const modes = {};
 const backend = new NdjsonBackend({ path, fsync: 'always', retention: { maxRecords: 2 } });
 for (let i = 0; i < 5; i++) await backend.recordEvent(createEvent({ systemId: 's', actorAddress: `s:${i}`, eventType: 'ActorStarted' }));
 modes.data = mode(path);
-modes.lock = mode(`${path}.lock`);
+modes.lock = mode(lockPathFor(path));
 modes.directory = mode(join(root, 'nested'));
 await backend.compact();
 modes.compacted = mode(path);

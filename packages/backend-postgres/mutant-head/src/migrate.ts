@@ -1,0 +1,48 @@
+import type { Logger } from '@papyra/persistence-contract';
+import { inTransaction, type PostgresPool } from './pool.js';
+import { LATEST_VERSION, MIGRATIONS, migrationLockKey, type StoreNames } from './schema.js';
+
+export interface MigrationResult {
+  /** Schema version found before migrating (0 for a new store). */
+  from: number;
+  /** Schema version afterwards. */
+  to: number;
+}
+
+/**
+ * Brings the store to the latest schema version. Each migration runs in its own transaction holding
+ * a transaction-scoped advisory lock, so processes migrating at once apply every step exactly once;
+ * a crash between steps leaves a consistent, lower version that the next call continues from.
+ */
+export async function migrate(pool: PostgresPool, names: StoreNames, logger: Logger): Promise<MigrationResult> {
+  const lockKey = migrationLockKey(names.raw.schema);
+  let from: number | undefined;
+  for (;;) {
+    const step = await inTransaction(pool, async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey]);
+      if (names.schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${names.schema}`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${names.migrations} (
+          version integer PRIMARY KEY,
+          name text NOT NULL,
+          applied_at timestamptz NOT NULL DEFAULT now()
+        )`,
+      );
+      const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${names.migrations}`);
+      const current = rows[0]?.version ?? 0;
+      const next = MIGRATIONS.find((m) => m.version === current + 1);
+      if (next === undefined) return { current, applied: false };
+      for (const statement of next.sql(names)) await client.query(statement);
+      await client.query(`INSERT INTO ${names.migrations} (version, name) VALUES ($1, $2)`, [next.version, next.name]);
+      logger.info({ table: names.label, version: next.version, migration: next.name }, 'applied PostgreSQL migration');
+      return { current, applied: true };
+    });
+    from ??= step.current;
+    if (!step.applied) {
+      if (step.current > LATEST_VERSION) {
+        logger.warn({ table: names.label, version: step.current, known: LATEST_VERSION }, 'store schema is newer than this version of @papyra/backend-postgres');
+      }
+      return { from, to: step.current };
+    }
+  }
+}
