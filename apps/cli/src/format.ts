@@ -50,7 +50,7 @@ export function formatBytes(bytes: number): string {
 
 /** `1 anomaly`, `3 anomalies`: a count with its noun. */
 export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${count} ${count === 1 ? singular : pluralForm}`;
+  return `${formatCount(count)} ${count === 1 ? singular : pluralForm}`;
 }
 
 /** Compact one-line JSON, cut to `max` characters with an ellipsis. */
@@ -68,4 +68,31 @@ function width(text: string): number {
 function pad(text: string, w: number, align: 'left' | 'right'): string {
   const fill = ' '.repeat(Math.max(0, w - width(text)));
   return align === 'right' ? fill + text : text + fill;
+}
+
+/** `1,000,000`: counts as people write them. */
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+const DURATION_UNITS: [string, number][] = [
+  ['d', 86_400_000],
+  ['h', 3_600_000],
+  ['m', 60_000],
+  ['s', 1_000],
+];
+
+/** `7d`, `1h30m`, `45s`, `250ms`: durations as people write them (the largest two units). */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '-';
+  if (ms < 1_000) return `${Math.round(ms)}ms`;
+  let rest = Math.round(ms / 1_000) * 1_000;
+  const parts: string[] = [];
+  for (const [unit, size] of DURATION_UNITS) {
+    if (rest >= size && parts.length < 2) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    } else if (parts.length > 0) break;
+  }
+  return parts.join('');
 }

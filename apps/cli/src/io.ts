@@ -6,9 +6,18 @@ export interface Io {
   stderr(text: string): void;
   /** Progress is drawn only on a terminal. */
   stderrIsTTY: boolean;
+  /** Colour on stdout only on a terminal (and as NO_COLOR / FORCE_COLOR say). */
+  stdoutIsTTY?: boolean;
+  /** The terminal's width, for help; undefined when stdout is not a terminal. */
+  columns?: number;
   env: NodeJS.ProcessEnv;
   cwd: string;
   now(): number;
+  /**
+   * Calls `handler` on SIGINT or SIGTERM until the returned function is called. Absent: the
+   * process's default handling (tests and embedders that manage signals themselves).
+   */
+  onInterrupt?(handler: (signal: NodeJS.Signals) => void): () => void;
 }
 
 export function processIo(): Io {
@@ -16,9 +25,26 @@ export function processIo(): Io {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     stderrIsTTY: process.stderr.isTTY === true,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    ...(process.stdout.isTTY && { columns: process.stdout.columns }),
     env: process.env,
     cwd: process.cwd(),
     now: () => Date.now(),
+    onInterrupt(handler) {
+      let interrupted = false;
+      const listener = (signal: NodeJS.Signals) => {
+        // A second Ctrl-C does not wait for the cleanup.
+        if (interrupted) process.exit(130);
+        interrupted = true;
+        handler(signal);
+      };
+      process.on('SIGINT', listener);
+      process.on('SIGTERM', listener);
+      return () => {
+        process.off('SIGINT', listener);
+        process.off('SIGTERM', listener);
+      };
+    },
   };
 }
 

@@ -2,28 +2,27 @@ import { isAbsolute, resolve } from 'node:path';
 import type { RetentionPolicy } from '@papyra/persistence-contract';
 import { parseDuration } from './duration.js';
 import { configError, usageError } from './errors.js';
+import { BACKENDS, STORES, backendOptions, type BackendKind, type StoreSpec } from './stores/index.js';
+import type { OptionSource, OptionValue, StoreOption, StoreValues } from './stores/types.js';
 
-export const BACKENDS = ['memory', 'ndjson', 'rotating', 'redis', 'postgres'] as const;
-export type BackendKind = (typeof BACKENDS)[number];
+export { BACKENDS, type BackendKind, type StoreSpec };
 
-/** The store-selection options, named as in camelCase flags and config files. */
-export interface StoreOptions {
-  backend?: string;
-  path?: string;
-  maxBytes?: number;
-  maxFiles?: number;
-  redisUrl?: string;
-  prefix?: string;
-  systemId?: string;
-  databaseUrl?: string;
-  schema?: string;
-  table?: string;
-  maxRecords?: number;
-  maxAgeMs?: number;
-  maxTotalBytes?: number;
+const RETENTION_OPTIONS: readonly StoreOption[] = [
+  { key: 'maxRecords', kind: 'count', describe: 'Keep the newest N records per kind' },
+  { key: 'maxAgeMs', name: 'maxAge', kind: 'duration', describe: 'Keep records younger than this (7d, 12h, or ms)' },
+  { key: 'maxTotalBytes', kind: 'count', describe: 'Keep the newest records per kind within N bytes' },
+];
+const BACKEND_OPTION: StoreOption = { key: 'backend', kind: 'string', describe: 'Backend; --path alone means ndjson' };
+
+/** Every store-selection option: the backend, each backend's own, then retention. */
+export function storeOptionList(): { backend: StoreOption; store: StoreOption[]; retention: readonly StoreOption[] } {
+  return { backend: BACKEND_OPTION, store: backendOptions(), retention: RETENTION_OPTIONS };
 }
-type Key = keyof StoreOptions;
-const KEYS: readonly Key[] = ['backend', 'path', 'maxBytes', 'maxFiles', 'redisUrl', 'prefix', 'systemId', 'databaseUrl', 'schema', 'table', 'maxRecords', 'maxAgeMs', 'maxTotalBytes'];
+
+const allOptions = (): StoreOption[] => [BACKEND_OPTION, ...backendOptions(), ...RETENTION_OPTIONS];
+
+/** The store-selection options of one layer, by camelCase key. */
+export type StoreOptions = Record<string, OptionValue | undefined>;
 
 export type Source = 'flag' | 'env' | 'config';
 
@@ -34,40 +33,48 @@ export interface Layer {
   /** Relative paths resolve against this directory. */
   baseDir: string;
   /** How the user wrote this option here: `--max-bytes`, `PAPYRA_MAX_BYTES`, `maxBytes in ./papyra.json`. */
-  label(key: Key): string;
+  label(key: string): string;
 }
-
-/** A store the factory can open. */
-export type StoreSpec =
-  | { backend: 'memory'; retention: RetentionPolicy }
-  | { backend: 'ndjson'; path: string; retention: RetentionPolicy }
-  | { backend: 'rotating'; path: string; maxBytes: number; maxFiles: number; retention: RetentionPolicy }
-  | { backend: 'redis'; url: string; prefix?: string; systemId?: string; retention: RetentionPolicy }
-  | { backend: 'postgres'; connectionString: string; schema?: string; table?: string; systemId?: string; retention: RetentionPolicy };
 
 export const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 export const envName = (key: string): string => `PAPYRA_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+const nameOf = (key: string): string => allOptions().find((o) => o.key === key)?.name ?? key;
 
-/** Flags as yargs parsed them. `maxAge` is text (`7d` or milliseconds). */
+/** The credential-bearing URLs among option values (a string, a comma-separated list or an array). */
+export function secretUrls(values: Record<string, unknown>, keyName: (key: string) => string = (key) => key): string[] {
+  const urls: string[] = [];
+  for (const key of secretKeys()) {
+    const value = values[keyName(key)];
+    for (const item of Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : []) if (typeof item === 'string') urls.push(item.trim());
+  }
+  return urls;
+}
+
+/** The keys of options whose values may hold credentials (URLs with passwords). */
+export function secretKeys(): string[] {
+  return allOptions()
+    .filter((o) => o.secret)
+    .map((o) => o.key);
+}
+
+/** Flags as yargs parsed them (camelCase). */
 export function flagLayer(argv: Record<string, unknown>, cwd: string): Layer {
+  const label = (key: string) => `--${kebab(nameOf(key))}`;
   const values: StoreOptions = {};
-  const label = (key: Key) => `--${kebab(key === 'maxAgeMs' ? 'maxAge' : key)}`;
-  for (const key of KEYS) {
-    const raw = key === 'maxAgeMs' ? argv['maxAge'] : argv[key];
-    if (raw === undefined) continue;
-    assign(values, key, raw, label(key), usageError);
+  for (const option of allOptions()) {
+    const raw = argv[option.name ?? option.key];
+    if (raw !== undefined) values[option.key] = parseOption(option, raw, label(option.key), usageError);
   }
   return { source: 'flag', values, baseDir: cwd, label };
 }
 
 /** `PAPYRA_<OPTION>` variables; unknown `PAPYRA_*` names are none of our business. */
 export function envLayer(env: NodeJS.ProcessEnv, cwd: string): Layer {
+  const label = (key: string) => envName(nameOf(key));
   const values: StoreOptions = {};
-  const label = (key: Key) => envName(key === 'maxAgeMs' ? 'maxAge' : key);
-  for (const key of KEYS) {
-    const raw = env[label(key)];
-    if (raw === undefined || raw === '') continue;
-    assign(values, key, raw, label(key), (m) => configError(m));
+  for (const option of allOptions()) {
+    const raw = env[label(option.key)];
+    if (raw !== undefined && raw !== '') values[option.key] = parseOption(option, raw, label(option.key), (m) => configError(m));
   }
   return { source: 'env', values, baseDir: cwd, label };
 }
@@ -75,23 +82,22 @@ export function envLayer(env: NodeJS.ProcessEnv, cwd: string): Layer {
 /** A config file's options object (already parsed); unknown keys are a configuration error. */
 export function configLayer(options: Record<string, unknown>, file: string, baseDir: string): Layer {
   const values: StoreOptions = {};
-  const label = (key: Key | 'retention') => `${key} in ${file}`;
+  const label = (key: string) => `${key} in ${file}`;
+  const byKey = new Map(allOptions().map((o) => [o.key, o]));
   for (const [key, raw] of Object.entries(options)) {
     if (raw === undefined) continue;
     if (key === 'retention') {
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw configError(`${label('retention')} must be an object.`);
       for (const [rKey, rRaw] of Object.entries(raw)) {
-        if (rKey !== 'maxRecords' && rKey !== 'maxAgeMs' && rKey !== 'maxTotalBytes') {
-          throw configError(`Unknown option retention.${rKey} in ${file}; use maxRecords, maxAgeMs or maxTotalBytes.`);
-        }
-        if (rRaw !== undefined && rRaw !== null) assign(values, rKey, rRaw, `retention.${rKey} in ${file}`, (m) => configError(m));
+        const option = RETENTION_OPTIONS.find((o) => o.key === rKey);
+        if (!option) throw configError(`Unknown option retention.${rKey} in ${file}; use maxRecords, maxAgeMs or maxTotalBytes.`);
+        if (rRaw !== undefined && rRaw !== null) values[rKey] = parseOption(option, rRaw, `retention.${rKey} in ${file}`, (m) => configError(m));
       }
       continue;
     }
-    if (!(KEYS as readonly string[]).includes(key)) {
-      throw configError(`Unknown option ${JSON.stringify(key)} in ${file}; known: ${[...KEYS, 'retention'].join(', ')}.`);
-    }
-    assign(values, key as Key, raw, label(key as Key), (m) => configError(m));
+    const option = byKey.get(key);
+    if (!option) throw configError(`Unknown option ${JSON.stringify(key)} in ${file}; known: ${[...byKey.keys(), 'retention'].join(', ')}.`);
+    values[key] = parseOption(option, raw, label(key), (m) => configError(m));
   }
   return { source: 'config', values, baseDir, label };
 }
@@ -99,132 +105,117 @@ export function configLayer(options: Record<string, unknown>, file: string, base
 /**
  * Decides the store from layers given highest precedence first (flags, then environment, then the
  * config file). Each option comes from the first layer that sets it; the backend is `backend` if
- * set, else implied by the highest layer that names a store (`path`, `redisUrl`, `databaseUrl`).
+ * set, else implied by the highest layer that names a store (`path`, `redisUrl`, `databaseUrl`…).
  */
 export function resolveStore(layers: readonly Layer[]): StoreSpec {
-  const pick = <K extends Key>(key: K): { value: NonNullable<StoreOptions[K]>; layer: Layer } | undefined => {
+  const pick = (key: string): { value: OptionValue; layer: Layer } | undefined => {
     for (const layer of layers) {
       const value = layer.values[key];
-      if (value !== undefined) return { value: value as NonNullable<StoreOptions[K]>, layer };
+      if (value !== undefined) return { value, layer };
     }
     return undefined;
   };
   const backend = chooseBackend(layers);
   const retention: RetentionPolicy = {};
-  for (const key of ['maxRecords', 'maxAgeMs', 'maxTotalBytes'] as const) {
+  for (const { key } of RETENTION_OPTIONS) {
     const found = pick(key);
-    if (found) retention[key] = found.value;
+    if (found) retention[key as keyof RetentionPolicy] = found.value as number;
   }
-  const require = <K extends Key>(key: K): NonNullable<StoreOptions[K]> => {
-    const found = pick(key);
-    if (found) return found.value;
-    throw usageError(`The ${backend} backend needs --${kebab(key)} (or ${envName(key)}).`);
+  const source: OptionSource = {
+    get: <T extends OptionValue>(key: string) => {
+      const found = pick(key);
+      if (found && allOptions().find((o) => o.key === key)?.kind === 'url') checkUrl(found, key);
+      return found?.value as T | undefined;
+    },
+    require: <T extends OptionValue>(key: string) => {
+      const value = source.get<T>(key);
+      if (value !== undefined) return value;
+      throw usageError(`The ${backend} backend needs --${kebab(nameOf(key))} (or ${envName(nameOf(key))}).`);
+    },
+    path: (key) => {
+      const found = pick(key);
+      if (!found) return undefined;
+      const value = found.value as string;
+      return isAbsolute(value) ? value : resolve(found.layer.baseDir, value);
+    },
   };
-  const pathOf = () => {
-    const found = pick('path');
-    if (!found) throw usageError(`The ${backend} backend needs --path (or PAPYRA_PATH).`);
-    return isAbsolute(found.value) ? found.value : resolve(found.layer.baseDir, found.value);
-  };
-  switch (backend) {
-    case 'memory':
-      return { backend, retention };
-    case 'ndjson':
-      return { backend, path: pathOf(), retention };
-    case 'rotating':
-      return { backend, path: pathOf(), maxBytes: require('maxBytes'), maxFiles: require('maxFiles'), retention };
-    case 'redis': {
-      const prefix = pick('prefix')?.value;
-      const systemId = pick('systemId')?.value;
-      return {
-        backend,
-        url: checkUrl(pick('redisUrl'), 'redisUrl') ?? 'redis://127.0.0.1:6379',
-        ...(prefix !== undefined && { prefix }),
-        ...(systemId !== undefined && { systemId }),
-        retention,
-      };
-    }
-    case 'postgres': {
-      const url = checkUrl(pick('databaseUrl'), 'databaseUrl');
-      if (url === undefined) throw usageError('The postgres backend needs --database-url (or PAPYRA_DATABASE_URL).');
-      const schema = pick('schema')?.value;
-      const table = pick('table')?.value;
-      const systemId = pick('systemId')?.value;
-      return {
-        backend,
-        connectionString: url,
-        ...(schema !== undefined && { schema }),
-        ...(table !== undefined && { table }),
-        ...(systemId !== undefined && { systemId }),
-        retention,
-      };
-    }
-  }
+  return STORES[backend].spec(source, retention);
 }
 
 function chooseBackend(layers: readonly Layer[]): BackendKind {
   for (const layer of layers) {
+    const fail = layer.source === 'flag' ? usageError : (m: string) => configError(m);
     const { backend } = layer.values;
     if (backend !== undefined) {
-      if ((BACKENDS as readonly string[]).includes(backend)) return backend as BackendKind;
-      const fail = layer.source === 'flag' ? usageError : (m: string) => configError(m);
+      if ((BACKENDS as readonly unknown[]).includes(backend)) return backend as BackendKind;
       throw fail(`${layer.label('backend')} ${JSON.stringify(backend)} is not a backend; use one of ${BACKENDS.join(', ')}.`);
     }
-    const implied = new Set<BackendKind>();
-    const v = layer.values;
-    if (v.maxBytes !== undefined || v.maxFiles !== undefined) implied.add('rotating');
-    else if (v.path !== undefined) implied.add('ndjson');
-    if (v.redisUrl !== undefined) implied.add('redis');
-    if (v.databaseUrl !== undefined) implied.add('postgres');
-    if (implied.size === 1) return [...implied][0]!;
-    if (implied.size > 1) {
-      const fail = layer.source === 'flag' ? usageError : (m: string) => configError(m);
-      throw fail(`These options name different stores (${[...implied].join(', ')}); choose one with --backend.`);
-    }
+    const implied = BACKENDS.filter((name) => STORES[name].implies(layer.values as StoreValues));
+    if (implied.length === 1) return implied[0]!;
+    if (implied.length > 1) throw fail(`These options name different stores (${implied.join(', ')}); choose one with --backend.`);
   }
   throw usageError('No store selected: pass --path FILE (ndjson), --backend NAME with its options, or --config FILE.');
 }
 
-function checkUrl(found: { value: string; layer: Layer } | undefined, key: 'redisUrl' | 'databaseUrl'): string | undefined {
-  if (!found) return undefined;
+function checkUrl(found: { value: OptionValue; layer: Layer }, key: string): void {
   try {
-    new URL(found.value);
+    new URL(found.value as string);
   } catch {
     // The value is not echoed: it may hold a password.
     const message = `${found.layer.label(key)} is not a URL (expected e.g. ${key === 'redisUrl' ? 'redis://host:6379' : 'postgres://user@host:5432/db'}).`;
     throw found.layer.source === 'flag' ? usageError(message) : configError(message);
   }
-  return found.value;
 }
 
-function assign(values: StoreOptions, key: Key, raw: unknown, label: string, fail: (message: string) => Error): void {
-  switch (key) {
-    case 'maxBytes':
-    case 'maxFiles':
-    case 'maxRecords':
-    case 'maxTotalBytes': {
+function isUrl(text: string): boolean {
+  try {
+    return new URL(text).host !== '';
+  } catch {
+    return false;
+  }
+}
+
+const HOST_PORT = /^(?:\[[0-9a-f:.]+\]|[\w.-]+):\d{1,5}$/i;
+
+/** Checks one option's value (text from a flag or variable, or a JSON value) against its kind. */
+function parseOption(option: StoreOption, raw: unknown, label: string, fail: (message: string) => Error): OptionValue {
+  switch (option.kind) {
+    case 'positive':
+    case 'count': {
       const n = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
-      const min = key === 'maxBytes' || key === 'maxFiles' ? 1 : 0;
+      const min = option.kind === 'positive' ? 1 : 0;
       if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min) {
         throw fail(`${label} must be ${min === 1 ? 'a positive' : 'a non-negative'} integer, got ${JSON.stringify(raw)}.`);
       }
-      values[key] = n;
-      return;
+      return n;
     }
-    case 'maxAgeMs': {
+    case 'duration': {
       const ms = typeof raw === 'number' ? raw : typeof raw === 'string' ? (/^\d+$/.test(raw.trim()) ? Number(raw) : parseDuration(raw)) : null;
       if (ms === null || !Number.isSafeInteger(ms) || ms < 0) {
         throw fail(`${label} must be milliseconds or a duration such as 30m, 12h or 7d, got ${JSON.stringify(raw)}.`);
       }
-      values.maxAgeMs = ms;
-      return;
+      return ms;
     }
-    case 'redisUrl':
-    case 'databaseUrl':
+    case 'boolean': {
+      if (typeof raw === 'boolean') return raw;
+      const text = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+      if (['1', 'true', 'yes', 'on'].includes(text)) return true;
+      if (['0', 'false', 'no', 'off'].includes(text)) return false;
+      throw fail(`${label} must be true or false, got ${JSON.stringify(raw)}.`);
+    }
+    case 'hosts': {
+      // `host:port`, or a URL (`redis://user:password@host:port`) for credentials; the value is not echoed.
+      const list: unknown = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()) : raw;
+      if (!Array.isArray(list) || list.length === 0 || !list.every((h) => typeof h === 'string' && (HOST_PORT.test(h) || isUrl(h)))) {
+        throw fail(`${label} must list host:port pairs (or redis:// URLs) separated by commas, e.g. 10.0.0.1:7000,10.0.0.2:7000.`);
+      }
+      return (list as string[]).map((h) => (HOST_PORT.test(h) ? `redis://${h}` : h));
+    }
+    case 'url':
       if (typeof raw !== 'string' || raw === '') throw fail(`${label} must be a URL string.`);
-      values[key] = raw;
-      return;
-    default:
+      return raw;
+    case 'string':
       if (typeof raw !== 'string' || raw === '') throw fail(`${label} must be a non-empty string, got ${JSON.stringify(raw)}.`);
-      values[key] = raw;
+      return raw;
   }
 }

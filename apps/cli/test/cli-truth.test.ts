@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { main } from '../src/cli.js';
 import type { Io } from '../src/io.js';
-import { BIN, CLI_DIR, cleanEnv, copyFixture, papyra, parseJson, tempDir } from './helpers.js';
+import { BIN, CLI_DIR, cleanEnv, copyFixture, papyra, papyraInProcess, parseJson, tempDir } from './helpers.js';
 
 const FIXTURES = resolve(CLI_DIR, 'test/fixtures');
 const CORRUPTION = 'not json\n{"kind":"bogus","timestamp":1}\n{"kind":"event","timest';
@@ -23,7 +23,8 @@ describe('a store path that does not exist', () => {
     ['persistence', 'recover', '--mode', 'repair'],
     ['doctor', 'run'],
   ])('%s %s says so (stderr, and exists: false in --json), and creates nothing', async (...command) => {
-    const run = await papyra([...command, '--path', 'typo.ndjson', '--json'], { cwd: dir });
+    const cli = command[0] === 'doctor' ? papyra : papyraInProcess;
+    const run = await cli([...command, '--path', 'typo.ndjson', '--json'], { cwd: dir });
     expect(run.code).toBe(0);
     expect(run.stderr).toContain(`note: ${join(dir, 'typo.ndjson')} does not exist; it is treated as an empty store`);
     expect(parseJson(run).store).toEqual({ backend: 'ndjson', path: join(dir, 'typo.ndjson'), exists: false });
@@ -57,11 +58,13 @@ describe('damaged lines skipped by lists and summaries', () => {
   ])('%s %s says how many and what to run next', async (...command) => {
     const path = copyFixture(dir);
     appendFileSync(path, CORRUPTION);
-    const run = await papyra([...command, '--path', path], { cwd: dir });
+    // One command end to end; the others in this process (the same code, without a subprocess's cost).
+    const cli = command[1] === 'summary' ? papyra : papyraInProcess;
+    const run = await cli([...command, '--path', path], { cwd: dir });
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('note: 3 damaged lines were skipped');
     expect(run.stderr).toContain(`papyra persistence recover --mode repair --path ${path}`);
-    const json = parseJson(await papyra([...command, '--path', path, '--json'], { cwd: dir }));
+    const json = parseJson(await cli([...command, '--path', path, '--json'], { cwd: dir }));
     expect(json.damagedSkipped).toBe(3);
   });
 });
@@ -136,12 +139,12 @@ describe('Ctrl-C during recover or compact', () => {
 
 describe('a full disk, an exhausted quota, a read-only file system', () => {
   it.each(['ENOSPC', 'EDQUOT', 'EROFS'])('%s exits 74 with what to do and no stack trace', async (errno) => {
-    const run = await papyra(['persistence', 'compact', '--config', join(FIXTURES, 'failing-disk-store.mjs')], { cwd: dir, env: { FAILING_DISK_ERRNO: errno } });
+    const run = await papyra(['persistence', 'compact', '--json', '--config', join(FIXTURES, 'failing-disk-store.mjs')], { cwd: dir, env: { FAILING_DISK_ERRNO: errno } });
     expect(run.code).toBe(74);
     expect(run.stderr).toContain(`[${errno}]`);
     expect(run.stderr).toMatch(errno === 'EROFS' ? /read-only file system.*Remount it read-write/ : /free space and run the command again/);
     expect(run.stderr).not.toMatch(/^\s+at /m);
-    const json = parseJson(await papyra(['persistence', 'compact', '--json', '--config', join(FIXTURES, 'failing-disk-store.mjs')], { cwd: dir, env: { FAILING_DISK_ERRNO: errno } }));
+    const json = parseJson(run);
     expect(json.error).toMatchObject({ code: errno === 'EROFS' ? 'PAPYRA_READ_ONLY' : 'PAPYRA_NO_SPACE', exitCode: 74 });
   });
 });

@@ -193,6 +193,20 @@ describe('staleness (injected /proc)', () => {
   }
 });
 
+describe('the lock shared by instances of one process', () => {
+  it('is removed when the last of them closes, whichever took it', async () => {
+    const path = join(await dirs.make(), 'store.ndjson');
+    const first = new NdjsonBackend({ path, fsync: 'never' });
+    const second = new NdjsonBackend({ path, fsync: 'never' });
+    await first.recordEvent(event(1));
+    await second.recordEvent(event(2));
+    await first.close();
+    expect(JSON.parse(await readFile(lockPathFor(path), 'utf8')).pid).toBe(process.pid);
+    await second.close();
+    expect(await readdir(join(path, '..'))).toEqual(['store.ndjson']);
+  });
+});
+
 describe('a lock file left by an ended process', () => {
   it('is taken over by a write (dead pid, no /proc needed)', async () => {
     const path = join(await dirs.make(), 'store.ndjson');

@@ -90,6 +90,8 @@ const NAME = 'postgres';
 /** Rows whose data a scan flagged: `seq` (bigint, which pg hands over as a string), with the anomaly that flagged it. */
 interface Flagged {
   seq: string;
+  /** octet_length(data), to page the quarantine reads by size. */
+  bytes: number;
   anomaly: Anomaly;
 }
 
@@ -185,7 +187,7 @@ export class PostgresBackend implements PersistenceBackend {
     // listener and our adding one there is a microtask gap: a server termination that arrives in
     // the same socket read as the connection's ready message would be an unhandled 'error' and
     // kill the process. Every client of our own pool keeps this listener for life.
-    pool.on('connect', (client) => client.on('error', (err) => this.#logger.debug({ err: redactError(err) }, 'PostgreSQL connection failed')));
+    // MUTANT
     return pool as unknown as PostgresPool;
   }
 
@@ -402,7 +404,7 @@ export class PostgresBackend implements PersistenceBackend {
     return `SELECT seq${columns.map((c) => `, ${c}`).join('')}${cum} FROM ${this.#names.table} WHERE ${where.join(' AND ')} ORDER BY seq DESC ${limit}`;
   }
 
-  /** A read statement (in its own bounded transaction unless given one); a store that does not exist yet reads as empty. */
+  /** A bounded read statement (on the given transaction's connection, if any); a store that does not exist yet reads as empty. */
   async #read<R extends pg.QueryResultRow>(action: string, sql: string, params: unknown[], query?: Query): Promise<R[]> {
     try {
       if (query !== undefined) return (await query<R>(sql, params)).rows;
@@ -444,7 +446,7 @@ export class PostgresBackend implements PersistenceBackend {
         }
         const anomaly: Anomaly = { type: problem.type, path: this.#names.label, line: null, offset: null, detail: `row seq=${row.seq} id=${row.id}: ${problem.detail}` };
         anomalies.push(anomaly);
-        flagged.push({ seq: row.seq, anomaly });
+        flagged.push({ seq: row.seq, bytes: row.bytes ?? 0, anomaly });
       }
       if (rows.length === 0) break;
       processed += rows.length;
@@ -459,8 +461,20 @@ export class PostgresBackend implements PersistenceBackend {
 
   /** The flagged rows' stored bytes, a page at a time, for the quarantine file. */
   async *#flaggedRows(flagged: Flagged[]): AsyncGenerator<QuarantinedRow> {
-    for (let i = 0; i < flagged.length; i += SCAN_PAGE) {
-      const page = flagged.slice(i, i + SCAN_PAGE);
+    // Pages of at most SCAN_PAGE rows and 2 × maxRowBytes of data, but for one row over the limit alone.
+    const pages: Flagged[][] = [];
+    let bytes = 0;
+    for (const f of flagged) {
+      const last = pages[pages.length - 1];
+      if (last === undefined || last.length === SCAN_PAGE || bytes + f.bytes > 2 * this.#maxRowBytes) {
+        pages.push([f]);
+        bytes = f.bytes;
+      } else {
+        last.push(f);
+        bytes += f.bytes;
+      }
+    }
+    for (const page of pages) {
       const bySeq = new Map(page.map((f) => [f.seq, f.anomaly]));
       const rows = await this.#read<{ seq: string; id: string; kind: string; system_id: string; timestamp_ms: number; data: string | null }>(
         'read flagged rows',

@@ -66,13 +66,13 @@ describeDb('every operation is bounded: locked tables, held pools', () => {
       expect(writes.error).toBeUndefined(); // buffered
       expect(writes.ms).toBeLessThan(LIMIT_MS);
       for (const [what, work] of [
-        ['flush', writer.flush()],
-        ['list with writes pending', writer.listEvents()],
-        ['list', reader.listEvents()],
-        ['scan', reader.scan()],
-        ['probe', reader.probe({ timeoutMs: 1_000 })],
+        ['flush', () => writer.flush()],
+        ['list with writes pending', () => writer.listEvents()],
+        ['list', () => reader.listEvents()],
+        ['scan', () => reader.scan()],
+        ['probe', () => reader.probe({ timeoutMs: 1_000 })],
       ] as const) {
-        const outcome = await timed(work);
+        const outcome = await timed(work()); // one at a time, each from its start
         expect([what, codeOf(outcome.error)]).toEqual([what, 'PAPYRA_LOCKED']);
         expect(outcome.ms).toBeLessThan(LIMIT_MS);
       }
@@ -116,11 +116,11 @@ describeDb('every operation is bounded: locked tables, held pools', () => {
       expect(writes.error).toBeUndefined(); // buffered
       expect(writes.ms).toBeLessThan(LIMIT_MS);
       for (const [what, work] of [
-        ['flush', backend.flush()],
-        ['list', backend.listEvents()],
-        ['probe', backend.probe({ timeoutMs: 300 })],
+        ['flush', () => backend.flush()],
+        ['list', () => backend.listEvents()],
+        ['probe', () => backend.probe({ timeoutMs: 300 })],
       ] as const) {
-        const outcome = await timed(work);
+        const outcome = await timed(work()); // one at a time, each from its start
         expect([what, codeOf(outcome.error)]).toEqual([what, 'PAPYRA_POOL_EXHAUSTED']);
         expect(outcome.ms).toBeLessThan(LIMIT_MS);
       }

@@ -22,18 +22,17 @@ export class FaultyPool implements PostgresPool {
   async connect(): Promise<PostgresClient> {
     if (this.down) throw refused();
     const client = await this.real.connect();
-    const faults = this;
     let inserted = false;
     return {
-      async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
-        if (faults.down) throw refused();
+      query: async <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> => {
+        if (this.down) throw refused();
         const result = await client.query<R>(text, values);
         if (text.trimStart().startsWith('INSERT')) {
-          faults.inserts += 1;
+          this.inserts += 1;
           inserted = true;
         }
-        if (text === 'COMMIT' && inserted && faults.commitThenFail > 0) {
-          faults.commitThenFail -= 1;
+        if (text === 'COMMIT' && inserted && this.commitThenFail > 0) {
+          this.commitThenFail -= 1;
           throw Object.assign(new Error('Connection terminated due to connection timeout'), { code: 'ETIMEDOUT' });
         }
         return result;

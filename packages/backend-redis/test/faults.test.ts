@@ -222,7 +222,7 @@ describe('stalls and kills', () => {
     try {
       const started = Date.now();
       const frozen = await settlesWithin(b.probe({ timeoutMs: 300 }), 5_000);
-      expect(frozen).toMatchObject({ status: 'rejected', reason: { code: 'PAPYRA_BACKEND_UNAVAILABLE' } });
+      expect(frozen).toMatchObject({ status: 'rejected', reason: { code: 'PAPYRA_BACKEND_UNAVAILABLE', details: { timeout: true } } });
       expect(Date.now() - started).toBeLessThan(4_000);
     } finally {
       server.thaw();

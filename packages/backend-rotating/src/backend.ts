@@ -9,6 +9,7 @@ import {
   retainedMask,
   silentLogger,
   systemClock,
+  totalOf,
   type Anomaly,
   type BackendCapabilities,
   type CompactionReport,
@@ -26,6 +27,7 @@ import {
   type RecoveryReport,
   type RetentionPolicy,
   type ScanReport,
+  type StoreStats,
   type WallClock,
 } from '@papyra/persistence-contract';
 import {
@@ -33,6 +35,7 @@ import {
   appendRecord,
   checkRecoveryConfig,
   clearLeftovers,
+  collectStatistics,
   collectRetentionItems,
   compactionReport,
   emptyRecovery,
@@ -53,6 +56,7 @@ import {
   type FileBackendOptions,
   type FsyncMode,
   type RewriteRecovery,
+  type SegmentSource,
 } from '@papyra/backend-ndjson/segments';
 import { invalidConfig } from './errors.js';
 import { commitJournal, readJournal, rollForward, stagedOf, type JournalState, type JournalStep } from './journal.js';
@@ -75,9 +79,6 @@ export interface RotatingBackendOptions extends FileBackendOptions {
   /** See `ListRecordsOptions.staleWindow` of the segment primitives (default 10,000). */
   staleWindow?: number;
 }
-
-/** A path or an open file, as the segment readers take it. */
-type SegmentSource = Parameters<typeof scanSegment>[0];
 
 const FSYNC_MODES: readonly FsyncMode[] = ['never', 'interval', 'always'];
 const NAME = 'rotating';
@@ -165,6 +166,23 @@ export class RotatingBackend implements PersistenceBackend {
     return (await viewOf(this.#layout)).files.map((f) => f.path);
   }
 
+  /**
+   * `storeStats()` of the set: the visible records per kind (what lists show), bytes counted as
+   * retention counts them (each line as stored, with its `\n`), from one consistent snapshot in one
+   * streaming pass (two with a count or byte retention limit).
+   */
+  async stats(options: { signal?: AbortSignal } = {}): Promise<StoreStats> {
+    this.#assertOpen();
+    await this.#set.writer.written();
+    const { kinds } = await this.#snapshotRead((snapshot) =>
+      collectStatistics(
+        snapshot.files.map((f) => f.segment),
+        { retention: this.retention, now: this.#clock(), maxLineBytes: this.#maxLineBytes, ...(options.signal && { signal: options.signal }) },
+      ),
+    );
+    return { backend: NAME, kinds, total: totalOf(kinds) };
+  }
+
   /** Read-only: line anomalies of every file, our leftovers, an unfinished compaction, and orphans. */
   async scan(options: OperationOptions = {}): Promise<ScanReport> {
     this.#assertOpen();
@@ -218,11 +236,16 @@ export class RotatingBackend implements PersistenceBackend {
         timeoutMs,
       );
     });
-    const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(abortedError(signal)), { once: true }));
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(abortedError(signal));
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
     try {
       await Promise.race([probeSet(this.#layout.path), timeout, aborted]);
     } finally {
       clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
   }
 

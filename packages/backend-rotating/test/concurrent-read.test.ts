@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { PapyraError, type PersistedEvent } from '@papyra/persistence-contract';
 import { RotatingBackend } from '../src/index.js';
-import { tempDirs } from './helpers.js';
+import { codeOf, event, tempDirs } from './helpers.js';
 
 // Issue 16, item 4. Fault model: another process appends and rotates the set continuously (every
 // few milliseconds a file is renamed and the oldest deleted) while this one lists. Not modelled:
@@ -87,5 +88,32 @@ describe('reading a set that another process rotates', () => {
     expect(rotations).toBeGreaterThan(0);
     expect(answered).toBeGreaterThan(0);
     expect(answered + refused).toBe(80);
+  });
+
+  it('gives up with PAPYRA_CONCURRENT_MODIFICATION when the set never stands still', async () => {
+    const path = join(await dirs.make(), 'store.ndjson');
+    const writer = new RotatingBackend({ path, maxBytes: 2000, maxFiles: 3 });
+    for (let n = 0; n < 30; n++) await writer.recordEvent(event(n));
+    await writer.close();
+    const reader = new RotatingBackend({ path, maxBytes: 2000, maxFiles: 3, readAttempts: 3 });
+    // Every turn of the event loop the active file is replaced by a new one (a new inode).
+    let replacing = true;
+    const replace = () => {
+      if (!replacing) return;
+      writeFileSync(`${path}.next`, '');
+      renameSync(`${path}.next`, path);
+      setImmediate(replace);
+    };
+    replace();
+    try {
+      expect(await codeOf(() => reader.listEvents())).toBe('PAPYRA_CONCURRENT_MODIFICATION');
+      expect(await codeOf(() => reader.listEvents({ limit: 3 }))).toBe('PAPYRA_CONCURRENT_MODIFICATION');
+      expect(await codeOf(() => reader.scan())).toBe('PAPYRA_CONCURRENT_MODIFICATION');
+    } finally {
+      replacing = false;
+    }
+    // Once it stands still, the same read is answered.
+    expect(await reader.listEvents({ limit: 3 })).toHaveLength(3);
+    await reader.close();
   });
 });

@@ -433,6 +433,12 @@ export class Cell {
   // ---- processing ----------------------------------------------------------------------------
 
   #begin = (): void => {
+    if (this.#ended) return; // forced before it could start
+    // Starting is a turn too (onStart is user code): charged like one.
+    if (!this.rt.take()) {
+      this.rt.defer(this.#begin);
+      return;
+    }
     this.#busy = true;
     this.#start().then(this.#continue, this.#bug);
   };

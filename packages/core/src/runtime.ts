@@ -102,11 +102,14 @@ export class Runtime {
 
   // ---- scheduling ----------------------------------------------------------------------------
 
-  /** Runs `run` soon: as a promise job within the slice, else after the macrotask queue had its turn. */
+  /**
+   * Runs `run` soon: as a promise job within the slice, else after the macrotask queue had its turn.
+   * A wake-up is not charged itself: the turns it leads to are.
+   */
   schedule(run: () => void): void {
     // A promise job rather than queueMicrotask, which wraps every callback in an async resource.
-    if (this.take()) RESOLVED.then(run);
-    else this.#deferred.push(run);
+    if (this.#yielding) this.#deferred.push(run);
+    else RESOLVED.then(run);
   }
 
   /**

@@ -114,7 +114,7 @@ describe('item 3: nothing waits on a decision that needs the waiting turn', () =
       async receive(): Promise<string> {
         const child = this.context.spawnChild(Child);
         try {
-          return await child.ask('hi', { timeoutMs: 1_500 });
+          return await child.ask('hi', { timeoutMs: 3_000 });
         } catch (err) {
           return `failed: ${(err as Error).message}`;
         }
@@ -124,7 +124,7 @@ describe('item 3: nothing waits on a decision that needs the waiting turn', () =
       }
     }
     const parent = system.spawn(Parent);
-    await expect(parent.ask('go', { timeoutMs: 5_000 })).resolves.toBe('failed: cannot start');
+    await expect(parent.ask('go', { timeoutMs: 10_000 })).resolves.toBe('failed: cannot start');
   });
 
   it('a parent awaiting child.terminated while the child’s last message throws during its graceful stop', async () => {
@@ -148,7 +148,7 @@ describe('item 3: nothing waits on a decision that needs the waiting turn', () =
       }
     }
     const parent = system.spawn(Parent);
-    await expect(parent.ask('go', { timeoutMs: 1_500 })).resolves.toBe('child gone');
+    await expect(parent.ask('go', { timeoutMs: 5_000 })).resolves.toBe('child gone');
   });
 });
 

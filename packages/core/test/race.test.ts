@@ -5,8 +5,9 @@ import { Actor, ActorSystem, isTerminated, type ActorRef, type OverflowPolicy, t
 // A seeded random race over the whole runtime (issue 14, "Done when"). The seed is printed;
 // `SEED=<n>` replays a run. Injected: sync and async crashes (in receive and onStart), stops,
 // stopSelf, watches, child spawns, every overflow policy, restart backoff, every parent decision,
-// asks between actors (cycles included, bounded by deadlines), self-feeding loops, and close() in
-// the middle of it all. Not injected: persistence faults (persistence.test.ts covers those).
+// asks between actors (cycles included, bounded by deadlines), long self-feeding async loops,
+// messages that cannot be encoded (a throwing getter, a revoked Proxy), and close() in the middle
+// of it all. Not injected: persistence faults (persistence.test.ts covers those).
 
 /** A timer armed during the run must fire within this of its due time (stated bound; fairness makes it ~10 ms). */
 const TIMER_BOUND_MS = 1_000;
@@ -34,7 +35,8 @@ type Op =
   | { op: 'watch'; target: ActorRef<Op> }
   | { op: 'forward'; target: ActorRef<Op>; message: Op }
   | { op: 'ask'; target: ActorRef<Op> }
-  | { op: 'loop'; left: number };
+  | { op: 'loop'; left: number }
+  | { op: 'odd' };
 type Msg = Op | Terminated;
 
 const OVERFLOWS: OverflowPolicy[] = ['backpressure', 'drop_newest', 'drop_oldest', 'fail'];
@@ -116,8 +118,10 @@ async function race(seed: number): Promise<void> {
           await message.target.ask({ op: random() < 0.5 ? 'work' : 'async' }, { timeoutMs: 100 }).catch(() => {});
           return 'asked';
         case 'loop':
-          if (message.left > 0) void this.context.self.tell({ op: 'loop', left: message.left - 1 });
+          if (message.left > 0) await this.context.self.tell({ op: 'loop', left: message.left - 1 }).catch(() => {});
           return 'looping';
+        default:
+          return 'odd';
       }
     }
     override onChildFailure(): SupervisorDecision | void | Promise<SupervisorDecision | void> {
@@ -140,8 +144,22 @@ async function race(seed: number): Promise<void> {
     if (roll < 0.57) return { op: 'spawn' };
     if (roll < 0.67) return { op: 'watch', target };
     if (roll < 0.77) return { op: 'forward', target, message: { op: random() < 0.5 ? 'work' : 'crash' } };
-    if (roll < 0.87) return { op: 'ask', target };
-    return { op: 'loop', left: Math.floor(random() * 2_000) };
+    if (roll < 0.85) return { op: 'ask', target };
+    if (roll < 0.9) return unencodable();
+    return { op: 'loop', left: Math.floor(random() * (random() < 0.1 ? 1_000_000 : 2_000)) };
+  };
+  const unencodable = (): Op => {
+    if (random() < 0.5) {
+      const revocable = Proxy.revocable({ op: 'odd' }, {});
+      revocable.revoke();
+      return revocable.proxy as Op;
+    }
+    return {
+      op: 'odd',
+      get boom(): never {
+        throw new Error('unencodable');
+      },
+    } as Op;
   };
 
   remember(system.spawn(Chaos, options()));

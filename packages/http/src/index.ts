@@ -1,6 +1,6 @@
 export { PapyraEndpoints, ROUTES, routeOf, type EndpointRequest, type EndpointResponse, type EndpointsOrOptions, type Route } from './endpoints.js';
 export type { PapyraEndpointsOptions, ObservedBackend, ObservedSystem } from './options.js';
-export type { ReadinessReason, ReadinessReport, CheckResult } from './readiness.js';
+export { READINESS_REASONS, type ReadinessReason, type ReadinessReport, type CheckResult } from './readiness.js';
 export { createPapyraHandler, type NodeHandler, type PapyraHandler } from './node.js';
 export { papyraExpress } from './express.js';
 export { papyraFastify, type PapyraFastifyOptions, type FastifyInstanceLike } from './fastify.js';

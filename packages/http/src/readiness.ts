@@ -3,16 +3,18 @@ import { errorCode } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { SingleFlight, within } from './util.js';
 
-/** Why `/readyz` answers 503; stable strings, safe to alert on. */
-export type ReadinessReason =
-  | 'shutting_down'
-  | 'system_not_running'
-  | 'startup_check_failed'
-  | 'backend_probe_failed'
-  | 'backend_probe_timeout'
-  | 'persistence_stalled'
-  | 'persistence_failing'
-  | 'mailboxes_saturated';
+/** Why `/readyz` answers 503: stable strings, safe to alert on (the README says what each means). */
+export const READINESS_REASONS = [
+  'shutting_down',
+  'system_not_running',
+  'startup_check_failed',
+  'backend_probe_failed',
+  'backend_probe_timeout',
+  'persistence_stalled',
+  'persistence_failing',
+  'mailboxes_saturated',
+] as const;
+export type ReadinessReason = (typeof READINESS_REASONS)[number];
 
 export interface CheckResult {
   ok: boolean;

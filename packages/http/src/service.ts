@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ActorSystem } from '@papyra/core';
 import { redactError } from '@papyra/persistence-contract';
-import { PapyraEndpoints } from './endpoints.js';
+import { PapyraEndpoints, routeOf } from './endpoints.js';
+import { invalidConfig } from './errors.js';
 import { createPapyraHandler, type NodeHandler } from './node.js';
 import type { PapyraEndpointsOptions } from './options.js';
 import { within } from './util.js';
@@ -49,13 +50,16 @@ export class PapyraService implements AsyncDisposable {
   #shutdown: Promise<number> | null = null;
 
   constructor(options: ServeOptions) {
+    for (const name of ['port', 'drainDelayMs', 'shutdownTimeoutMs'] as const) {
+      const value = options[name];
+      if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw invalidConfig(`${name} must be a non-negative integer.`, { [name]: value });
+    }
     this.#o = options;
     this.endpoints = new PapyraEndpoints(options);
     const papyra = createPapyraHandler(this.endpoints);
     const app = options.app;
     this.server = createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
-      if (app === undefined || path === '/livez' || path === '/readyz' || path === '/healthz' || path === '/metrics') papyra(req, res);
+      if (app === undefined || routeOf(req.url ?? '/') !== null) papyra(req, res);
       else app(req, res);
     });
   }
@@ -104,7 +108,7 @@ export class PapyraService implements AsyncDisposable {
     }
   }
 
-  /** Idempotent; resolves with the exit code (`ExitCode.OK` or `ExitCode.SHUTDOWN_TIMEOUT`). */
+  /** Idempotent; resolves with the exit code (`OK`, `SHUTDOWN_TIMEOUT`, or `ERROR` if closing threw). */
   shutdown(): Promise<number> {
     this.#shutdown ??= this.#stop();
     return this.#shutdown;

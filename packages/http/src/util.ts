@@ -12,12 +12,16 @@ export class SingleFlight<T> {
 
 export type Deadline<T> = { done: true; value: T } | { done: false };
 
-/** Waits for `promise` at most `ms`; the timer never keeps the process alive. */
+/**
+ * Waits for `promise` at most `ms`; the timer never keeps the process alive. When the timer fires,
+ * I/O that completed meanwhile is still given its turn (the poll phase runs before setImmediate),
+ * so a busy event loop does not turn an answer that arrived in time into a timeout.
+ */
 export async function within<T>(promise: Promise<T>, ms: number): Promise<Deadline<T>> {
   if (!Number.isFinite(ms)) return { done: true, value: await promise };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<Deadline<T>>((resolve) => {
-    timer = setTimeout(() => resolve({ done: false }), ms);
+    timer = setTimeout(() => setImmediate(() => resolve({ done: false })), ms);
     timer.unref();
   });
   try {

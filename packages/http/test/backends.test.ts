@@ -54,7 +54,7 @@ describe('readiness against a real Redis (our own redis-server)', () => {
 
   it('frozen (SIGSTOP): 503 backend_probe_timeout by the second probe; 200 again after SIGCONT', async () => {
     system.spawn(Counter);
-    expect((await ready.probe()).status).toBe(200);
+    await eventually(ready.probe, (r) => r.status === 200); // healthy to begin with
     redis.freeze();
     const [, second] = await ready.twoProbes();
     expect(second.status).toBe(503);
@@ -92,7 +92,7 @@ describe('readiness against a real Redis (our own redis-server)', () => {
     system = new ActorSystem({ persistence: backend });
     await system.start();
     system.spawn(Counter); // the first write creates the table
-    await backend.flush();
+    await eventually(async () => system.metrics.snapshot().persistence!.pending, (n) => n === 0);
     ready = await serveReadiness(system, { stalledAfterMs: 300 });
   });
 
@@ -104,7 +104,7 @@ describe('readiness against a real Redis (our own redis-server)', () => {
   });
 
   it('a table lock that blocks writes: 503 by the second probe (probe PAPYRA_LOCKED, writes stalled); 200 after it is released', async () => {
-    expect((await ready.probe()).status).toBe(200);
+    await eventually(ready.probe, (r) => r.status === 200); // healthy to begin with
     const lock = await lockTable(`"${schema}".records`);
     try {
       system.spawn(Counter); // its record waits for the lock

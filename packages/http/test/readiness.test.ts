@@ -40,7 +40,7 @@ describe('/readyz tracks progress, not just liveness', () => {
     const system = new ActorSystem({ persistence: backend });
     await system.start();
     const { probe, twoProbes } = await setup(system, { stalledAfterMs: 300 });
-    expect((await probe()).status).toBe(200);
+    await eventually(probe, (r) => r.status === 200); // healthy to begin with
 
     backend.hang();
     system.spawn(Counter); // its ActorStarted record now hangs in the backend
@@ -60,7 +60,7 @@ describe('/readyz tracks progress, not just liveness', () => {
     const system = new ActorSystem({ persistence: backend, defaults: { persistence: { writeTimeoutMs: 100 } } });
     await system.start();
     const { probe, twoProbes } = await setup(system, { stalledAfterMs: 60_000 });
-    expect((await probe()).status).toBe(200);
+    await eventually(probe, (r) => r.status === 200); // healthy to begin with
 
     backend.hang();
     system.spawn(Counter);
@@ -81,7 +81,7 @@ describe('/readyz tracks progress, not just liveness', () => {
     const system = new ActorSystem({ persistence: backend });
     await system.start();
     const { probe, twoProbes } = await setup(system, { stalledAfterMs: 60_000 });
-    expect((await probe()).status).toBe(200);
+    await eventually(probe, (r) => r.status === 200); // healthy to begin with
 
     backend.failWith = new PapyraError('PAPYRA_LOCKED', 'held by process 1234 on host db-7');
     system.spawn(Counter);
@@ -105,7 +105,8 @@ describe('/readyz tracks progress, not just liveness', () => {
     await system.start();
     system.spawn(Counter);
     const { probe, twoProbes } = await setup(system, { scanTtlMs: 100 });
-    expect((await probe()).body).toMatchObject({ ready: true, checks: { startup: { ok: true, mode: 'fail_on_anomaly', anomaly_count: 0 } } });
+    const healthy = await eventually(probe, (r) => r.status === 200);
+    expect(healthy.body).toMatchObject({ ready: true, checks: { startup: { ok: true, mode: 'fail_on_anomaly', anomaly_count: 0 } } });
 
     await eventually(async () => system.metrics.snapshot().persistence!.pending, (n) => n === 0);
     await backend.flush();

@@ -132,6 +132,13 @@ describe('service lifecycle', () => {
     expect((await getJson(`${service.url}/readyz`)).status).toBe(200);
   });
 
+  it('rejects bad lifecycle options with PAPYRA_INVALID_CONFIG', async () => {
+    const system = new ActorSystem();
+    for (const bad of [{ port: -1 }, { shutdownTimeoutMs: Number.NaN }, { drainDelayMs: 1.5 }]) {
+      expect(() => new PapyraService({ system, ...bad })).toThrow(expect.objectContaining({ code: 'PAPYRA_INVALID_CONFIG' }));
+    }
+  });
+
   it('a port that cannot be bound exits with ERROR', async () => {
     const taken = await listen((_req, res) => res.end());
     cleanups.push(() => taken.close());

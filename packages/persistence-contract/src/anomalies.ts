@@ -60,10 +60,10 @@ export interface CompactionReport {
 
 /** Progress of a long scan, recovery or compaction. `total` is null when unknown in advance. */
 export interface Progress {
-  phase: 'scan' | 'recover' | 'compact';
+  phase: 'scan' | 'recover' | 'compact' | 'export' | 'import';
   processed: number;
   total: number | null;
-  unit: 'bytes' | 'entries' | 'rows';
+  unit: 'bytes' | 'entries' | 'rows' | 'records';
 }
 
 export interface OperationOptions {

@@ -101,7 +101,9 @@ describe('SIGKILL of a rotating writer', () => {
       await writer.kill();
       const ack = acked(writer.lines);
       acks.push(ack);
-      // Cut the active file at a random byte past its last acknowledged (fsynced) line.
+      // Cut the active file at a random byte past its last acknowledged (fsynced) line, and past
+      // every line of earlier runs (on the disk before this run started: a run killed before its
+      // first acknowledgement must not let the cut reach into them).
       const active = await readFile(path).catch(() => Buffer.alloc(0));
       let frontier = 0;
       let offset = 0;
@@ -110,7 +112,7 @@ describe('SIGKILL of a rotating writer', () => {
         offset += line.length + 1;
         if (!inspectLine(line).ok) continue;
         const at = sequenceOf(line);
-        if (at.run === run && at.seq <= last) frontier = offset;
+        if (at.run < run || (at.run === run && at.seq <= last)) frontier = offset;
       }
       if (active.length > 0) await truncate(path, rng.int(frontier, active.length));
       if ((await readFile(path).catch(() => Buffer.alloc(0))).at(-1) !== 10 && active.length > 0) tornTails += 1;

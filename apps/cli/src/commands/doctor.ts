@@ -1,12 +1,19 @@
 import { ExitCode } from '../errors.js';
 import { formatTime, keyValues, plural } from '../format.js';
-import type { Command } from '../run.js';
+import { defineCommand } from '../command.js';
 import { storeStats } from '../stats.js';
-import { describeStartup, indent, startupCheck, startupData, validateStartup, type StartupArgs } from './persistence.js';
+import { STARTUP_OPTIONS, describeStartup, indent, startupCheck, startupData, validateStartup } from './persistence.js';
 import { readAll } from './shared.js';
 
 /** The startup check a service would run, plus an overview of what the store holds. */
-export const doctorCommand: Command<StartupArgs> = {
+export const doctorCommand = defineCommand({
+  command: 'run',
+  describe: 'Startup check plus an overview of the store (exit codes as startup-check)',
+  options: STARTUP_OPTIONS,
+  examples: [
+    ['$0 doctor run --path ./papyra.ndjson', 'Is this store healthy?'],
+    ['$0 doctor run --config ./papyra.config.json --json', 'The same from a config file, as JSON'],
+  ],
   validate: validateStartup,
   async run(ctx, args) {
     const out = await startupCheck(ctx, args);
@@ -29,9 +36,10 @@ export const doctorCommand: Command<StartupArgs> = {
     ].join('\n');
     return {
       exitCode: out.exitCode,
-      data: { store: ctx.store, healthy, ...startupData(out), capabilities: ctx.backend.capabilities, stats },
+      // One health verdict: `healthy` (startup-check's `ok` would say the same).
+      data: { healthy, ...startupData(out, false), capabilities: ctx.backend.capabilities, stats },
       text,
       ...(hint !== undefined && { hint }),
     };
   },
-};
+});

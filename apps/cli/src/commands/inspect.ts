@@ -1,20 +1,20 @@
 import { applyListQuery, type ListQuery, type PersistedDeadLetter, type PersistedEvent, type PersistedRecord } from '@papyra/persistence-contract';
 import { parseSince } from '../duration.js';
-import { ExitCode, usageError } from '../errors.js';
+import { ExitCode } from '../errors.js';
 import { brief, formatTime, keyValues, plural, table, type Column } from '../format.js';
-import type { Command, CommandContext, GlobalArgs } from '../run.js';
+import { defineCommand, integerFlag, type CommandArgs } from '../command.js';
+import type { CommandContext } from '../run.js';
 import { summarize, type Count } from '../stats.js';
 import { indent } from './persistence.js';
-import { readAll } from './shared.js';
+import { damagedSkipped, readAll } from './shared.js';
 
-export interface ListArgs extends GlobalArgs {
-  limit: number;
-  since?: string;
-  reverse?: boolean;
-  eventType?: string;
-  actor?: string;
-  target?: string;
-}
+/** The options every list takes. */
+const LIST_OPTIONS = {
+  limit: { type: 'string', default: '50', defaultDescription: '50', coerce: integerFlag('--limit', 0), describe: 'The newest N records' },
+  since: { type: 'string', describe: 'Only records at or after: epoch ms, ISO-8601, or a duration ago (15m, 2h, 7d)' },
+  reverse: { type: 'boolean', describe: 'Newest first' },
+} as const;
+type ListArgs = CommandArgs<typeof LIST_OPTIONS> & { eventType?: string; actor?: string; target?: string };
 
 /** `local:3` matches itself; a bare `3` matches the actor id of any system. */
 export function addressMatches(address: string | null, wanted: string): boolean {
@@ -23,7 +23,6 @@ export function addressMatches(address: string | null, wanted: string): boolean 
 }
 
 function query(ctx: CommandContext, args: ListArgs): ListQuery {
-  if (!Number.isSafeInteger(args.limit) || args.limit < 0) throw usageError(`--limit must be a non-negative integer, got ${String(args.limit)}.`);
   const since = args.since === undefined ? undefined : parseSince(args.since, ctx.now());
   return { limit: args.limit, ...(since !== undefined && { since }), order: args.reverse ? 'desc' : 'asc' };
 }
@@ -52,18 +51,31 @@ function listing<T extends PersistedRecord>(
   row: (r: T) => string[],
   key: string,
   filters: Record<string, string | undefined>,
+  damaged: { count: number; note?: string },
 ) {
   const shown = Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined));
   const header = `${plural(records.length, noun[0], noun[1])} from ${ctx.store}${records.length === args.limit ? ` (the newest ${args.limit}; raise --limit for more)` : ''}`;
   const text = records.length === 0 ? `No ${noun[1]} in ${ctx.store} match.` : `${table(columns, records.map(row))}\n\n${header}`;
   return {
     exitCode: ExitCode.ok,
-    data: { store: ctx.store, query: { ...q, ...shown }, count: records.length, [key]: records },
+    data: { query: { ...q, ...shown }, count: records.length, [key]: records, damagedSkipped: damaged.count },
     text,
+    ...(damaged.note !== undefined && { note: damaged.note }),
   };
 }
 
-export const eventsCommand: Command<ListArgs> = {
+export const eventsCommand = defineCommand({
+  command: 'events',
+  describe: 'Lifecycle events (newest --limit, oldest first)',
+  options: {
+    ...LIST_OPTIONS,
+    'event-type': { type: 'string', describe: 'Only this event type (ActorStarted, ActorCrashed, ActorRestarted, ActorStopped)' },
+    actor: { type: 'string', describe: 'Only this actor: an address (local:3) or an actor id (3)' },
+  },
+  examples: [
+    ['$0 inspect events --path ./papyra.ndjson --since 15m', 'Events of the last 15 minutes'],
+    ['$0 inspect events --path ./papyra.ndjson --event-type ActorCrashed --reverse', 'Crashes, newest first'],
+  ],
   async run(ctx, args) {
     const q = query(ctx, args);
     const filter =
@@ -82,11 +94,16 @@ export const eventsCommand: Command<ListArgs> = {
       (e) => [formatTime(e.timestamp), e.actorAddress ?? '-', e.eventType, brief(e.payload)],
       'events',
       { eventType: args.eventType, actor: args.actor },
+      await damagedSkipped(ctx),
     );
   },
-};
+});
 
-export const auditsCommand: Command<ListArgs> = {
+export const auditsCommand = defineCommand({
+  command: 'audits',
+  describe: 'Audit snapshots',
+  options: LIST_OPTIONS,
+  examples: [['$0 inspect audits --path ./papyra.ndjson --limit 1', 'The latest audit']],
   async run(ctx, args) {
     const q = query(ctx, args);
     const audits = await ctx.backend.listAudits(q);
@@ -104,11 +121,19 @@ export const auditsCommand: Command<ListArgs> = {
       ],
       'audits',
       {},
+      await damagedSkipped(ctx),
     );
   },
-};
+});
 
-export const deadLettersCommand: Command<ListArgs> = {
+export const deadLettersCommand = defineCommand({
+  command: 'dead-letters',
+  describe: 'Messages that could not be delivered',
+  options: { ...LIST_OPTIONS, target: { type: 'string', describe: 'Only this target: an address (local:2) or an actor id (2)' } },
+  examples: [
+    ['$0 inspect dead-letters --path ./papyra.ndjson --target local:2', 'Dead letters sent to one actor'],
+    ['$0 inspect dead-letters --path ./papyra.ndjson --since 2025-01-01T00:00:00Z --json', 'Since a date, as JSON'],
+  ],
   async run(ctx, args) {
     const q = query(ctx, args);
     const filter = args.target === undefined ? undefined : (d: PersistedDeadLetter) => addressMatches(d.target, args.target!);
@@ -123,13 +148,18 @@ export const deadLettersCommand: Command<ListArgs> = {
       (d) => [formatTime(d.timestamp), d.target ?? '-', d.messageType, d.expectsReply ? 'yes' : 'no', d.reason || '-', brief(d.payload, 40)],
       'deadLetters',
       { target: args.target },
+      await damagedSkipped(ctx),
     );
   },
-};
+});
 
-export const summaryCommand: Command<GlobalArgs> = {
+export const summaryCommand = defineCommand({
+  command: 'summary',
+  describe: 'Counts, event types, actors, dead letters by target and type, time range, latest audit',
+  examples: [['$0 inspect summary --path ./papyra.ndjson', 'What is in this store?']],
   async run(ctx) {
     const summary = summarize(await readAll(ctx.backend));
+    const damaged = await damagedSkipped(ctx);
     const counts = (title: string, rows: Count[]) =>
       rows.length === 0 ? [] : ['', title, indent(table([{ header: 'NAME' }, { header: 'COUNT', align: 'right' }], rows.map((r) => [r.name, String(r.count)])))];
     const a = summary.latestAudit;
@@ -159,6 +189,6 @@ export const summaryCommand: Command<GlobalArgs> = {
             ),
           ]),
     ].join('\n');
-    return { exitCode: ExitCode.ok, data: { store: ctx.store, ...summary }, text };
+    return { exitCode: ExitCode.ok, data: { ...summary, damagedSkipped: damaged.count }, text, ...(damaged.note !== undefined && { note: damaged.note }) };
   },
-};
+});

@@ -1,32 +1,49 @@
-import { PapyraError, hasRetention, runStartupCheck, type PersistedRecord, type RecoveryConfig, type RecoveryMode, type RecoveryReport, type ScanReport, type StartupMode } from '@papyra/persistence-contract';
+import { STARTUP_MODES, checkStartup, hasRetention, type PersistedRecord, type RecoveryConfig, type RecoveryReport, type ScanReport, type StartupMode } from '@papyra/persistence-contract';
 import { resolve } from 'node:path';
 import { ExitCode, configError } from '../errors.js';
-import { brief, formatBytes, formatTime, keyValues, plural, table } from '../format.js';
-import type { Command, CommandContext, CommandResult, GlobalArgs } from '../run.js';
+import { brief, formatBytes, formatCount, formatDuration, formatTime, keyValues, plural, table } from '../format.js';
+import { defineCommand, integerFlag, type CommandArgs } from '../command.js';
+import type { CommandContext, CommandResult } from '../run.js';
 import { storeStats, type StoreStats } from '../stats.js';
-import { anomalyCount, anomalyLines, readAll, repairHint, requireCapability } from './shared.js';
+import { anomalyCount, anomalyLines, damagedSkipped, damagedUnit, operation, readAll, repairHint, requireCapability } from './shared.js';
 
-export const scanCommand: Command<GlobalArgs> = {
+export const scanCommand = defineCommand({
+  command: 'scan',
+  describe: 'Read-only scan for corruption (exit 0 clean, 2 anomalies)',
+  examples: [
+    ['$0 persistence scan --path ./papyra.ndjson', 'Scan an NDJSON file'],
+    ['$0 persistence scan --backend redis --redis-url redis://localhost:6379 --json', 'Scan Redis streams, JSON report'],
+  ],
   async run(ctx) {
     requireCapability(ctx.backend, 'scan', 'scan');
-    const report = await ctx.backend.scan({ onProgress: ctx.progress.onProgress });
+    const report = await ctx.backend.scan(operation(ctx));
     const clean = report.anomalies.length === 0;
     const text = [`Scanned ${ctx.store}: ${clean ? 'clean, no anomalies.' : `${anomalyCount(report)}.`}`, ...anomalyLines(report)].join('\n');
     return {
       exitCode: clean ? ExitCode.ok : ExitCode.anomalies,
-      data: { store: ctx.store, backend: report.backend, clean, anomalies: report.anomalies },
+      data: { backend: report.backend, clean, anomalies: report.anomalies },
       text,
       ...(!clean && { hint: repairHint(ctx.storeArgs) }),
     };
   },
-};
+});
 
-export interface RecoverArgs extends GlobalArgs {
-  mode: RecoveryMode;
-  quarantineDir?: string;
-}
-
-export const recoverCommand: Command<RecoverArgs> = {
+export const recoverCommand = defineCommand({
+  command: 'recover',
+  describe: 'Repair the store, or quarantine what is removed (exit 0 clean afterwards, 2 anomalies remain)',
+  options: {
+    mode: {
+      type: 'string',
+      choices: ['repair', 'quarantine', 'ignore'],
+      demandOption: true,
+      describe: 'repair: drop what the scan flagged; quarantine: keep its original bytes first; ignore: report only',
+    },
+    'quarantine-dir': { type: 'string', describe: 'Where quarantine keeps the removed bytes (required for quarantine)' },
+  },
+  examples: [
+    ['$0 persistence recover --mode repair --path ./papyra.ndjson', 'Remove damaged lines, keep every valid record'],
+    ['$0 persistence recover --mode quarantine --quarantine-dir ./quarantine --path ./papyra.ndjson', 'The same, keeping the original bytes'],
+  ],
   validate(args) {
     if (args.mode === 'quarantine' && !args.quarantineDir) {
       throw configError('--mode quarantine needs --quarantine-dir DIR: the original bytes of everything removed are kept there.');
@@ -35,16 +52,16 @@ export const recoverCommand: Command<RecoverArgs> = {
   async run(ctx, args) {
     requireCapability(ctx.backend, args.mode === 'quarantine' ? 'quarantine' : 'recover', `recover --mode ${args.mode}`);
     const config: RecoveryConfig = { mode: args.mode, ...(args.quarantineDir && { quarantineDir: resolve(args.quarantineDir) }) };
-    const report = await ctx.backend.recover(config, { onProgress: ctx.progress.onProgress });
+    const report = await ctx.backend.recover(config, operation(ctx));
     const clean = report.postScan.anomalies.length === 0;
     return {
       exitCode: clean ? ExitCode.ok : ExitCode.anomalies,
-      data: { store: ctx.store, clean, ...report },
+      data: { clean, ...report },
       text: [`Recovery (${report.mode}) of ${ctx.store}: ${clean ? 'the store is clean.' : `${remaining(report.postScan.anomalies.length)}.`}`, recoveryLines(report)].join('\n'),
       ...(!clean && { hint: recoverHint(report, ctx) }),
     };
   },
-};
+});
 
 const remaining = (n: number) => `${plural(n, 'anomaly', 'anomalies')} ${n === 1 ? 'remains' : 'remain'}`;
 
@@ -61,7 +78,8 @@ export function recoveryLines(report: RecoveryReport): string {
   const pairs: [string, string][] = [
     ['before', anomalyCount(report.scan)],
     ['kept', plural(report.keptRecords, 'record')],
-    ['dropped', plural(report.droppedRecords, 'record')],
+    // What recovery drops are lines (entries, rows) that were not readable records: not data loss.
+    ['removed', plural(report.droppedRecords, `damaged ${damagedUnit(report.backend)}`, `damaged ${damagedUnit(report.backend, true)}`)],
     ...report.repairedFiles.map((f): [string, string] => ['repaired', f]),
     ...report.quarantinedFiles.map((f): [string, string] => ['quarantined', f]),
     ['after', report.postScan.anomalies.length === 0 ? 'clean' : anomalyCount(report.postScan)],
@@ -72,14 +90,20 @@ export function recoveryLines(report: RecoveryReport): string {
   return lines.join('\n');
 }
 
-export const compactCommand: Command<GlobalArgs> = {
+export const compactCommand = defineCommand({
+  command: 'compact',
+  describe: 'Apply retention physically and print the report',
+  examples: [
+    ['$0 persistence compact --path ./papyra.ndjson --max-age 7d', 'Drop records older than a week'],
+    ['$0 persistence compact --path ./papyra.ndjson --max-records 10000', 'Keep the newest 10,000 records of each kind'],
+  ],
   async run(ctx) {
     requireCapability(ctx.backend, 'compact', 'compact');
-    const report = await ctx.backend.compact({ onProgress: ctx.progress.onProgress });
+    const report = await ctx.backend.compact(operation(ctx));
     const text = [
       `Compacted ${ctx.store}.`,
       keyValues([
-        ['records', `${report.beforeRecords} → ${report.afterRecords} (${report.removedRecords} removed)`],
+        ['records', `${formatCount(report.beforeRecords)} → ${formatCount(report.afterRecords)} (${formatCount(report.removedRecords)} removed)`],
         ['bytes', `${formatBytes(report.beforeBytes)} → ${formatBytes(report.afterBytes)} (${formatBytes(report.reclaimedBytes)} reclaimed)`],
         ['retention', retentionText(ctx)],
       ])
@@ -89,34 +113,37 @@ export const compactCommand: Command<GlobalArgs> = {
     ].join('\n');
     return {
       exitCode: ExitCode.ok,
-      data: { store: ctx.store, retention: ctx.backend.retention, ...report },
+      data: { retention: ctx.backend.retention, ...report },
       text,
       ...(!hasRetention(ctx.backend.retention) && {
         hint: 'no retention is configured, so compaction keeps every record; pass --max-records, --max-age or --max-total-bytes.',
       }),
     };
   },
-};
+});
 
 function retentionText(ctx: CommandContext): string {
   const r = ctx.backend.retention;
   const parts = [
-    r.maxRecords !== undefined && `max ${r.maxRecords} records per kind`,
-    r.maxAgeMs !== undefined && `max age ${r.maxAgeMs} ms`,
-    r.maxTotalBytes !== undefined && `max ${r.maxTotalBytes} bytes per kind`,
+    r.maxRecords !== undefined && `max ${formatCount(r.maxRecords)} records per kind`,
+    r.maxAgeMs !== undefined && `max age ${formatDuration(r.maxAgeMs)}`,
+    r.maxTotalBytes !== undefined && `max ${formatCount(r.maxTotalBytes)} bytes per kind`,
   ].filter(Boolean);
   return parts.length ? parts.join(', ') : 'none';
 }
 
-export interface InspectStoreArgs extends GlobalArgs {
-  limit: number;
-  showMetrics?: boolean;
-}
-
-export const inspectStoreCommand: Command<InspectStoreArgs> = {
+export const inspectStoreCommand = defineCommand({
+  command: 'inspect',
+  describe: 'Backend, capabilities, record counts and the newest records of each kind',
+  options: {
+    limit: { type: 'string', default: '5', defaultDescription: '5', coerce: integerFlag('--limit', 0), describe: 'Newest records shown per kind' },
+    'show-metrics': { type: 'boolean', describe: "Also show this process's persistence counters" },
+  },
+  examples: [['$0 persistence inspect --path ./papyra.ndjson --limit 3', 'Overview with the 3 newest records of each kind']],
   async run(ctx, args) {
     const all = await readAll(ctx.backend);
     const stats = storeStats(all);
+    const damaged = await damagedSkipped(ctx);
     const newest = <T extends PersistedRecord>(records: readonly T[]) => records.slice(Math.max(0, records.length - args.limit));
     const latest = { events: newest(all.events), audits: newest(all.audits), deadLetters: newest(all.deadLetters) };
     const caps = Object.entries(ctx.backend.capabilities);
@@ -141,15 +168,22 @@ export const inspectStoreCommand: Command<InspectStoreArgs> = {
       if (records.length === 0) continue;
       lines.push('', `Newest ${plural(records.length, title.replace(/s$/, ''), title)}:`, ...records.map((r) => `  ${formatTime(r.timestamp)}  ${recordLine(r)}`));
     }
-    const data: Record<string, unknown> = { store: ctx.store, backend: ctx.backend.name, capabilities: ctx.backend.capabilities, retention: ctx.backend.retention, stats, latest };
+    const data: Record<string, unknown> = {
+      backend: ctx.backend.name,
+      capabilities: ctx.backend.capabilities,
+      retention: ctx.backend.retention,
+      stats,
+      damagedSkipped: damaged.count,
+      latest,
+    };
     if (args.showMetrics) {
       const metrics = ctx.backend.metrics.snapshot();
       data['metrics'] = metrics;
       lines.push('', 'Counters of this papyra process:', indent(counterLines(metrics)));
     }
-    return { exitCode: ExitCode.ok, data, text: lines.join('\n') };
+    return { exitCode: ExitCode.ok, data, text: lines.join('\n'), ...(damaged.note !== undefined && { note: damaged.note }) };
   },
-};
+});
 
 function recordLine(r: PersistedRecord): string {
   switch (r.kind) {
@@ -163,7 +197,7 @@ function recordLine(r: PersistedRecord): string {
 }
 
 export function statsTable(stats: StoreStats): string {
-  const row = (name: string, s: StoreStats['total']) => [name, String(s.records), formatBytes(s.bytes), formatTime(s.oldest), formatTime(s.newest)];
+  const row = (name: string, s: StoreStats['total']) => [name, formatCount(s.records), formatBytes(s.bytes), formatTime(s.oldest), formatTime(s.newest)];
   return table(
     [{ header: 'KIND' }, { header: 'RECORDS', align: 'right' }, { header: 'BYTES', align: 'right' }, { header: 'OLDEST' }, { header: 'NEWEST' }],
     [row('events', stats.events), row('audits', stats.audits), row('dead letters', stats.deadLetters), row('total', stats.total)],
@@ -184,11 +218,13 @@ export const indent = (text: string, by = '  ') =>
     .map((l) => (l ? by + l : l))
     .join('\n');
 
-export interface StartupArgs extends GlobalArgs {
-  mode: StartupMode;
-  recoveryMode: 'repair' | 'quarantine';
-  quarantineDir?: string;
-}
+/** The options of startup-check and doctor run. */
+export const STARTUP_OPTIONS = {
+  mode: { type: 'string', choices: STARTUP_MODES, default: 'fail_on_anomaly' as StartupMode, describe: 'What the check does with anomalies' },
+  'recovery-mode': { type: 'string', choices: ['repair', 'quarantine'], default: 'repair' as 'repair' | 'quarantine', describe: 'Recovery used by --mode recover' },
+  'quarantine-dir': { type: 'string', describe: 'Where quarantine keeps the removed bytes' },
+} as const;
+export type StartupArgs = CommandArgs<typeof STARTUP_OPTIONS>;
 
 export type StartupOutcome = 'ok' | 'anomalies' | 'recovery_incomplete';
 
@@ -207,24 +243,15 @@ export function validateStartup(args: StartupArgs): void {
   }
 }
 
-/** Runs `runStartupCheck` as a service would and turns its refusal into an outcome and exit code. */
+/** Runs the startup check a service would, as a value: a diagnosis logs no "refusing to start". */
 export async function startupCheck(ctx: CommandContext, args: StartupArgs): Promise<StartupOutput> {
   const recovery: RecoveryConfig = { mode: args.recoveryMode, ...(args.quarantineDir && { quarantineDir: resolve(args.quarantineDir) }) };
-  try {
-    const result = await runStartupCheck(ctx.backend, { mode: args.mode, recovery, logger: ctx.logger });
-    return { outcome: 'ok', exitCode: ExitCode.ok, ...result };
-  } catch (error) {
-    const details = PapyraError.isInstance(error) ? error.details : {};
-    const scan = (details['scan'] as ScanReport | undefined) ?? null;
-    if (PapyraError.hasCode(error, 'PAPYRA_STARTUP_ANOMALIES')) {
-      return { outcome: 'anomalies', exitCode: ExitCode.failed, mode: args.mode, skipped: false, scan, recovery: null };
-    }
-    if (PapyraError.hasCode(error, 'PAPYRA_STARTUP_RECOVERY_INCOMPLETE')) {
-      const report = (details['recovery'] as RecoveryReport | undefined) ?? null;
-      return { outcome: 'recovery_incomplete', exitCode: ExitCode.anomalies, mode: args.mode, skipped: false, scan, recovery: report };
-    }
-    throw error;
+  const out = await checkStartup(ctx.backend, { mode: args.mode, recovery, logger: ctx.logger });
+  if (out.ok) return { outcome: 'ok', exitCode: ExitCode.ok, mode: out.mode, skipped: out.skipped, scan: out.scan, recovery: out.recovery };
+  if (out.code === 'PAPYRA_STARTUP_ANOMALIES') {
+    return { outcome: 'anomalies', exitCode: ExitCode.failed, mode: out.mode, skipped: false, scan: out.scan, recovery: null };
   }
+  return { outcome: 'recovery_incomplete', exitCode: ExitCode.anomalies, mode: out.mode, skipped: false, scan: out.scan, recovery: out.recovery };
 }
 
 /** The human account of a startup check, and the next step when it failed. */
@@ -256,20 +283,27 @@ export function describeStartup(out: StartupOutput, ctx: CommandContext, recover
   }
 }
 
-export const startupCheckCommand: Command<StartupArgs> = {
+export const startupCheckCommand = defineCommand({
+  command: 'startup-check',
+  describe: 'Run the startup check a service would (exit 0 ok, 1 anomalies, 2 recovery incomplete)',
+  options: STARTUP_OPTIONS,
+  examples: [
+    ['$0 persistence startup-check --path ./papyra.ndjson', 'Fail (exit 1) on any anomaly'],
+    ['$0 persistence startup-check --path ./papyra.ndjson --mode recover', 'Repair, then require a clean post-scan'],
+  ],
   validate: validateStartup,
   async run(ctx, args): Promise<CommandResult> {
     const out = await startupCheck(ctx, args);
     const { lines, hint } = describeStartup(out, ctx, args.recoveryMode);
     return {
       exitCode: out.exitCode,
-      data: { store: ctx.store, ...startupData(out) },
+      data: { ...startupData(out) },
       text: [`Startup check (${args.mode}) of ${ctx.store}`, ...lines].join('\n'),
       ...(hint !== undefined && { hint }),
     };
   },
-};
+});
 
-export function startupData(out: StartupOutput): Record<string, unknown> {
-  return { mode: out.mode, outcome: out.outcome, ok: out.exitCode === ExitCode.ok, skipped: out.skipped, scan: out.scan, recovery: out.recovery };
+export function startupData(out: StartupOutput, withOk = true): Record<string, unknown> {
+  return { mode: out.mode, outcome: out.outcome, ...(withOk && { ok: out.exitCode === ExitCode.ok }), skipped: out.skipped, scan: out.scan, recovery: out.recovery };
 }

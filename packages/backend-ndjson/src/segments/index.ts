@@ -45,7 +45,9 @@ export {
 export { SerialQueue } from './serial.js';
 export { nodeSegmentFs, type SegmentFs, type SegmentStat } from './fs.js';
 export { openSegment, findLeftovers, fsyncDir, fsyncDirSync, markTempActive } from './files.js';
-export { listRecords, type ListRecordsOptions } from './list.js';
+export { listRecords, DEFAULT_STALE_WINDOW, type ListRecordsOptions } from './list.js';
+export { type OpenSegment, type SegmentSource } from './lines.js';
+export { collectStatistics, type StoreStatistics, type KindStatistics, type StatisticsOptions } from './stats.js';
 export {
   writerMetrics,
   appendRecord,

@@ -188,8 +188,8 @@ const MAX_TAKEOVER_DEPTH = 4;
 const CLAIM_ATTEMPTS = 200;
 const pauseCell = new Int32Array(new SharedArrayBuffer(4));
 
-/** Instances of this process holding each lock file, and for what. */
-const held = new Map<string, Set<SegmentLock>>();
+/** Per lock file held by this process: the instances holding it, and the record it holds. */
+const held = new Map<string, { holders: Set<SegmentLock>; record: LockHolder }>();
 
 /**
  * The lock of a data file (`.<base>.lock` beside the file it resolves to through symbolic links).
@@ -205,7 +205,6 @@ export class SegmentLock {
   #purposes = new Set<LockPurpose>();
   /** The lock file while this instance holds it (the data path is resolved once, at the first purpose). */
   #held: string | null = null;
-  #me: LockHolder | null = null;
 
   constructor(dataPath: string, options: { system?: LockSystem } = {}) {
     this.dataPath = dataPath;
@@ -225,16 +224,15 @@ export class SegmentLock {
   acquire(purpose: LockPurpose): void {
     if (this.#purposes.has(purpose)) return;
     const path = this.path;
-    const holders = held.get(path) ?? new Set<SegmentLock>();
-    const others = [...holders].filter((h) => h !== this);
+    const entry = held.get(path);
+    const others = [...(entry?.holders ?? [])].filter((h) => h !== this);
     const inProcess = (): never => {
       throw lockedError({ dataPath: this.dataPath, lock: path, holder: null, verdict: { state: 'live', reason: 'another backend instance in this process' }, purpose });
     };
     if (purpose === 'rewrite' && others.length > 0) inProcess();
     if (purpose === 'write' && others.some((h) => h.purposes.has('rewrite'))) inProcess();
-    if (holders.size === 0) this.#takeFile(path, purpose);
-    holders.add(this);
-    held.set(path, holders);
+    if (entry) entry.holders.add(this);
+    else held.set(path, { holders: new Set([this]), record: this.#takeFile(path, purpose) });
     this.#held = path;
     this.#purposes.add(purpose);
   }
@@ -243,14 +241,12 @@ export class SegmentLock {
     if (!this.#purposes.delete(purpose) || this.#purposes.size > 0) return;
     const path = this.#held!;
     this.#held = null;
-    const holders = held.get(path);
-    holders?.delete(this);
-    if (holders && holders.size > 0) return;
+    const entry = held.get(path);
+    entry?.holders.delete(this);
+    if (!entry || entry.holders.size > 0) return;
     held.delete(path);
-    const me = this.#me;
-    this.#me = null;
     // Only our own record: never a lock someone else has taken meanwhile.
-    if (me && observe(path)?.holder?.nonce === me.nonce) unlinkQuietly(path);
+    if (observe(path)?.holder?.nonce === entry.record.nonce) unlinkQuietly(path);
   }
 
   /** Runs `fn` holding the lock for a purpose, and releases it however `fn` ends. */
@@ -272,7 +268,7 @@ export class SegmentLock {
     }
   }
 
-  #takeFile(path: string, purpose: LockPurpose): void {
+  #takeFile(path: string, purpose: LockPurpose): LockHolder {
     // A live process of an earlier version holds the old name; a stale one is cleared.
     const legacy = legacyLockPathFor(resolveDataPath(this.dataPath));
     const old = observe(legacy);
@@ -284,7 +280,7 @@ export class SegmentLock {
     const me = currentHolder(this.#system);
     const blocked = this.#claim(path, `${JSON.stringify(me)}\n`, 0);
     if (blocked) throw lockedError({ dataPath: this.dataPath, ...blocked, purpose });
-    this.#me = me;
+    return me;
   }
 
   #verdict(seen: Observed): LockVerdict {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -8,7 +8,7 @@ import { childScript, interleaved, type Figure } from '../harness.js';
 import type { Scale } from '../scale.js';
 
 /** The built CLI; the bench runs what users run. */
-const CLI = fileURLToPath(new URL('../../../../apps/cli/dist/bin.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../../../apps/cli/dist/bin.js', import.meta.url));
 const peakPreload = pathToFileURL(childScript('peak-rss')).href;
 
 const COMMANDS = [
@@ -55,6 +55,7 @@ function accountsFor(output: unknown, events: number): boolean {
 }
 
 export async function cliSection(scale: Scale): Promise<Figure[]> {
+  if (!existsSync(CLI)) throw new Error(`the CLI is not built (${CLI}): pnpm --filter @papyra/cli build (pnpm bench builds it)`);
   const dir = mkdtempSync(join(tmpdir(), 'papyra-bench-cli-'));
   try {
     const store = join(dir, 'big.ndjson');
@@ -62,7 +63,7 @@ export async function cliSection(scale: Scale): Promise<Figure[]> {
     const size = `${(statSync(store).size / 2 ** 20).toFixed(0)} MiB`;
     const events = scale.scanRecords - Math.floor(scale.scanRecords / 10);
     const runs = await interleaved(
-      scale.cliRuns,
+      scale.readRuns,
       COMMANDS.map((command) => () => runCli(command, store, dir)),
     );
     const scan = runs[0]!;

@@ -126,7 +126,7 @@ export async function ndjsonSection(scale: Scale): Promise<Figure[]> {
     const big = join(dir, 'big.ndjson');
     writeStore(big, scale.scanRecords);
     const size = statSync(big).size;
-    const scans = await sideBySide(scale.runs, () => childRead('papyra', big), () => childRead('readline', big));
+    const scans = await sideBySide(scale.readRuns, () => childRead('papyra', big), () => childRead('readline', big));
     for (const r of scans[1]) verify('readline lines', scale.scanRecords, r.records);
     const scanFigures = scans.map((list) => list.map((r) => perSecond(scale.scanRecords, r.ms)));
     const sizeText = `${(size / 2 ** 20).toFixed(0)} MiB`;
@@ -137,7 +137,7 @@ export async function ndjsonSection(scale: Scale): Promise<Figure[]> {
 
     // The newest record is an hour old, so `since: now` matches nothing: the worst case of a reader.
     const sinceRuns: ChildRead[] = [];
-    for (let i = 0; i < scale.runs; i++) sinceRuns.push(await childRead('since', big));
+    for (let i = 0; i < scale.readRuns; i++) sinceRuns.push(await childRead('since', big));
     for (const r of sinceRuns) verify('listEvents({ limit: 50, since: now }) events', 0, r.records);
     figures.push(
       { id: 'ndjson.list-since.time', section: 'ndjson', name: `listEvents({ limit: 50, since }) with no recent record, ${scale.scanRecords.toLocaleString('en-US')} records (${sizeText}), child process`, subject: { label: 'time', unit: 'ms', values: sinceRuns.map((r) => r.ms) }, target: { kind: 'max', value: 500 } },
