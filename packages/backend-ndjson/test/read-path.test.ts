@@ -104,7 +104,7 @@ async function countingSegment(path: string): Promise<{ segment: OpenSegment; re
   return { segment: { path, handle: counting as unknown as OpenSegment['handle'], size }, read: () => read, close: () => handle.close() };
 }
 
-describe('limit with a time cutoff', () => {
+describe('lists with a time cutoff and retention', () => {
   const now = 1_700_000_100_000;
   // Mixed kinds in roughly increasing time, with some records stamped up to 40 ms out of order.
   const records: PersistedRecord[] = Array.from({ length: 3000 }, (_, i) => {
@@ -124,6 +124,11 @@ describe('limit with a time cutoff', () => {
       [{ limit: 100 }, { maxAgeMs: now - since }],
       [{ limit: 100, since }, { maxAgeMs: now - since + 3000, maxRecords: 40 }],
       [{ limit: 100, since }, { maxTotalBytes: 20_000 }],
+      // Unlimited lists decide retention while streaming too.
+      [{ since }, { maxRecords: 40 }],
+      [{}, { maxTotalBytes: 20_000 }],
+      [{ order: 'desc' }, { maxAgeMs: now - since, maxRecords: 400, maxTotalBytes: 90_000 }],
+      [{ since: since + 3000 }, { maxAgeMs: now - since }],
     ];
     for (const [query, retention] of cases) {
       for (const kind of ['event', 'audit', 'dead_letter'] as const) {

@@ -187,7 +187,7 @@ export class PostgresBackend implements PersistenceBackend {
     // listener and our adding one there is a microtask gap: a server termination that arrives in
     // the same socket read as the connection's ready message would be an unhandled 'error' and
     // kill the process. Every client of our own pool keeps this listener for life.
-    // MUTANT
+    pool.on('connect', (client) => client.on('error', (err) => this.#logger.debug({ err: redactError(err) }, 'PostgreSQL connection failed')));
     return pool as unknown as PostgresPool;
   }
 

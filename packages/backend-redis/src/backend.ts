@@ -80,7 +80,7 @@ export interface RedisBackendOptions {
   bufferLimit?: number;
   /** Records per pipeline; default 1,000. */
   batchSize?: number;
-  /** Entries per XRANGE page in scans and recovery; default 1,000. */
+  /** Entries per page in scans and recovery; default (and at most) 1,000. */
   pageSize?: number;
   /** `MAXLEN ~ maxRecords` on every XADD when `retention.maxRecords` is set; default true. */
   trimOnWrite?: boolean;
@@ -349,7 +349,11 @@ export class RedisBackend implements PersistenceBackend {
     })();
     ping.catch(() => undefined);
     const bound = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(unavailableError(`probe: no answer within ${timeoutMs} ms`, this.#lastConnectionError)), timeoutMs);
+      timer = setTimeout(() => {
+        // A connection error is the cause only while disconnected; a frozen server just says nothing.
+        const cause = this.#client.status === 'ready' ? undefined : this.#lastConnectionError;
+        reject(unavailableError(`probe: no answer within ${timeoutMs} ms`, cause, { timeout: true, timeoutMs }));
+      }, timeoutMs);
       onAbort = () => reject(abortedError('The probe'));
       signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -434,7 +438,7 @@ export class RedisBackend implements PersistenceBackend {
       // Only what the query matches is held; retention still counts every record it keeps.
       const newestFirst: PersistedRecord[] = [];
       const firstPage = q.limit === undefined ? this.#pageSize : Math.max(q.limit + 8, 16);
-      walk: for await (const page of pagesBackward(this.#client, this.keys[kind], firstPage, 10_000, this.#maxEntryBytes)) {
+      walk: for await (const page of pagesBackward(this.#client, this.keys[kind], firstPage, this.#maxEntryBytes)) {
         for (const entry of page) {
           const verdict = inspectEntry(entry, kind, this.#maxEntryBytes);
           if (!verdict.ok || retention.decide(verdict.record, verdict.bytes) !== 'keep') {
@@ -564,7 +568,7 @@ export class RedisBackend implements PersistenceBackend {
       runNewest = undefined;
       runOverflow = false;
     };
-    for await (const page of pagesBackward(this.#client, key, this.#pageSize, 10_000, this.#maxEntryBytes)) {
+    for await (const page of pagesBackward(this.#client, key, this.#pageSize, this.#maxEntryBytes)) {
       if (options.signal?.aborted) throw abortedError('The compaction');
       newestSeen ??= page[0]!.id;
       for (const entry of page) {
@@ -619,7 +623,7 @@ export class RedisBackend implements PersistenceBackend {
     const budget = 4 * this.#trimEvery! + this.#pageSize;
     let read = 0;
     let oldestShown: string | undefined;
-    for await (const page of pagesBackward(this.#client, key, Math.min(this.#trimEvery! + 8, 10_000), 10_000, this.#maxEntryBytes)) {
+    for await (const page of pagesBackward(this.#client, key, this.#trimEvery! + 8, this.#maxEntryBytes)) {
       for (const entry of page) {
         const verdict = inspectEntry(entry, kind, this.#maxEntryBytes);
         if (verdict.ok && retention.decide(verdict.record, verdict.bytes) === 'keep') oldestShown = entry.id;

@@ -50,7 +50,6 @@ export interface WriteQueueOptions {
   stalledConnectionMs: number;
   /** Called after records of a stream were stored (trim-on-write hooks in here). */
   onStored?: (kind: RecordKind, records: number) => void;
-  random?: () => number;
 }
 
 /** What close() could not store: `dropped` were never sent; `inDoubt` were sent without a reply. */
@@ -98,11 +97,6 @@ export class WriteQueue {
 
   get #size(): number {
     return this.#queue.length - this.#head + this.#inFlight.length;
-  }
-
-  /** Whether the last batch failed (or is overdue): new records beyond the buffer are refused. */
-  get outage(): boolean {
-    return this.#outage;
   }
 
   /** Resolves once the record is accepted (queued); rejects if it had to be dropped. */
@@ -291,7 +285,7 @@ export class WriteQueue {
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       this.#pump();
-    }, backoffMs(++this.#attempt, this.#o.random));
+    }, backoffMs(++this.#attempt));
     this.#retryTimer.unref();
   }
 

@@ -1,14 +1,6 @@
-import {
-  applyListQuery,
-  hasRetention,
-  retainedMask,
-  type ListQuery,
-  type PersistedRecord,
-  type RecordKind,
-  type RetentionItem,
-  type RetentionPolicy,
-} from '@papyra/persistence-contract';
+import { applyListQuery, type ListQuery, type PersistedRecord, type RecordKind, type RetentionPolicy } from '@papyra/persistence-contract';
 import { forEachLineBackward, type SegmentSource } from './lines.js';
+import { RetentionGate } from './retention-gate.js';
 import { classifyLine, forEachRecord } from './scanner.js';
 
 /**
@@ -44,31 +36,37 @@ export function listRecords<T extends PersistedRecord>(files: readonly SegmentSo
   return q.limit === undefined ? listAll<T>(files, kind, q, options) : listNewest<T>(files, kind, q, q.limit, options);
 }
 
-/** Streams every file forwards; memory grows with the listed records of this kind only. */
+/**
+ * Streams every file forwards, deciding retention on the way (`RetentionGate`: a second pass when
+ * a count or byte limit is set); holds only the records it returns.
+ */
 async function listAll<T extends PersistedRecord>(files: readonly SegmentSource[], kind: RecordKind, q: ListQuery, options: ListRecordsOptions): Promise<T[]> {
-  const { retention, now, maxLineBytes, chunkBytes } = options;
+  const { maxLineBytes, chunkBytes } = options;
+  const read = { maxLineBytes, ...(chunkBytes !== undefined && { chunkBytes }) };
+  const gate = new RetentionGate(options.retention, options.now);
+  const since = q.since ?? -Infinity;
+  if (gate.counting) {
+    for (const file of files) {
+      await forEachRecord(
+        file,
+        (record, raw) => {
+          if (record.kind === kind) gate.count(kind, record.timestamp, raw.length + 1);
+        },
+        read,
+      );
+    }
+  }
   const records: T[] = [];
-  const items: RetentionItem[] = [];
-  const retain = hasRetention(retention);
-  // Without retention nothing older than `since` matters, so it is not held.
-  const floor = retain ? -Infinity : (q.since ?? -Infinity);
   for (const file of files) {
     await forEachRecord(
       file,
       (record, raw) => {
-        if (record.kind !== kind || record.timestamp < floor) return;
-        records.push(record as T);
-        if (retain) items.push({ kind, timestamp: record.timestamp, bytes: raw.length + 1 });
+        if (record.kind === kind && gate.keep(kind, record.timestamp, raw.length + 1) && record.timestamp >= since) records.push(record as T);
       },
-      { maxLineBytes, ...(chunkBytes !== undefined && { chunkBytes }) },
+      read,
     );
   }
-  if (!retain) return applyListQuery(records, q);
-  const mask = retainedMask(items, retention, now);
-  return applyListQuery(
-    records.filter((_, i) => mask[i]),
-    q,
-  );
+  return applyListQuery(records, q);
 }
 
 /**
