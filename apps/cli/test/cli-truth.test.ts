@@ -29,6 +29,7 @@ describe('a store path that does not exist', () => {
     expect(run.stderr).toContain(`note: ${join(dir, 'typo.ndjson')} does not exist; it is treated as an empty store`);
     expect(parseJson(run).store).toEqual({ backend: 'ndjson', path: join(dir, 'typo.ndjson'), exists: false });
     expect(readdirSync(dir)).toEqual([]);
+    if (command[0] === 'doctor') expect((await papyraInProcess([...command, '--path', 'typo.ndjson'], { cwd: dir })).stdout).toMatch(/store\s+does not exist/);
   });
 
   it('fails with --require-existing (exit 66), for ndjson and rotating stores', async () => {

@@ -511,9 +511,14 @@ export class Cell {
     if (this.state === 'stopping' && !this.#graceful) return null;
     const system = this.#system;
     if (system !== null && system.length > 0) return this.#handleSystem(system.shift()!);
-    if (this.#queue.length === 0) return null;
+    const waiters = this.#waiters;
+    if (this.#queue.length === 0) {
+      // Room made by a withdrawn ask while a turn ran: the senders waiting for it come in now.
+      if (waiters === null || waiters.length === 0) return null;
+      this.#promote();
+    }
     const item = this.#queue.shift();
-    if (this.#waiters !== null && this.#waiters.length > 0) this.#promote();
+    if (waiters !== null && waiters.length > 0) this.#promote();
     if (isA(item, Notice)) {
       this.#notices -= 1;
       // Not watching any more (unwatched after the target stopped): no notice.

@@ -392,6 +392,23 @@ describe('item 9: memory is bounded', () => {
   });
 });
 
+describe('item 9 (continued)', () => {
+  it('senders waiting behind an ask that timed out get its room', async () => {
+    await using system = new ActorSystem({ defaults: { closeTimeoutMs: 100 } });
+    await system.start();
+    Gate.gate = deferred();
+    const ref = system.spawn(Gate, { mailbox: { capacity: 1 } });
+    await ref.tell('block');
+    await tick();
+    const expiring = ref.ask('expires', { timeoutMs: 10 });
+    const waiting = ref.tell('waits for room');
+    await rejection(expiring);
+    Gate.gate.resolve();
+    await waiting;
+    await expect(ref.ask('after', { timeoutMs: 2_000 })).resolves.toBe('after');
+  });
+});
+
 describe('item 10: smaller defects', () => {
   it('an async subscribe() listener that rejects is logged, not an unhandled rejection', async () => {
     const logger = recordingLogger();
