@@ -15,6 +15,8 @@ export interface CommandSpec<O extends Record<string, Options> = Record<string, 
   describe: string;
   options?: O;
   examples: [string, string][];
+  /** See `Command.interruptible`. */
+  interruptible?: boolean;
   /** Checks that need no store, run before it is opened. */
   validate?(args: CommandArgs<O>, io: Io): void;
   run(ctx: CommandContext, args: CommandArgs<O>): Promise<CommandResult>;

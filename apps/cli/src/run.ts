@@ -49,6 +49,11 @@ export interface CommandResult {
 }
 
 export interface Command<A> {
+  /**
+   * Passes `ctx.signal` to its long operation, which cleans up when aborted: SIGINT/SIGTERM then
+   * abort it (exit 130). Other commands keep the default: the signal ends the process.
+   */
+  interruptible?: boolean;
   /** Checks that need no store, run before it is opened. */
   validate?(args: A, io: Io): void;
   run(ctx: CommandContext, args: A): Promise<CommandResult>;
@@ -69,7 +74,8 @@ export async function runCommand<A extends GlobalArgs>(args: A, rawIo: Io, comma
   // Ctrl-C (or SIGTERM) aborts a running operation: the backend stops at its next check, removes
   // its temporary file and releases its lock, and the command exits 130.
   const interrupt = new AbortController();
-  const stopListening = rawIo.onInterrupt?.((signal) => interrupt.abort(new PapyraError('PAPYRA_ABORTED', `Interrupted by ${signal}.`))) ?? (() => {});
+  const listen = command.interruptible === true ? rawIo.onInterrupt : undefined;
+  const stopListening = listen?.((signal) => interrupt.abort(new PapyraError('PAPYRA_ABORTED', `Interrupted by ${signal}.`))) ?? (() => {});
   try {
     if (!logLevel.valid) throw configError(`PAPYRA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}.`);
     command.validate?.(args, io);

@@ -36,6 +36,7 @@ export async function migrate(pool: PostgresPool, bounds: Bounds, names: StoreNa
       const next = MIGRATIONS.find((m) => m.version === current + 1);
       if (next === undefined) return { current, applied: false };
       for (const statement of next.sql(names)) await query(statement);
+      await next.run?.(query, names);
       await query(`INSERT INTO ${names.migrations} (version, name) VALUES ($1, $2)`, [next.version, next.name]);
       logger.info({ table: names.label, version: next.version, migration: next.name }, 'applied PostgreSQL migration');
       return { current, applied: true };

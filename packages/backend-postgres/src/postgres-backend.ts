@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import {
-  backendClosedError,
   encodeRecord,
   hasRetention,
   inspectLine,
+  matchesQuery,
   normalizeListQuery,
   normalizeRetention,
   PapyraError,
   PersistenceMetrics,
+  RECORD_KINDS,
   redactError,
   silentLogger,
   systemClock,
@@ -23,18 +24,22 @@ import {
   type PersistedEvent,
   type PersistedRecord,
   type PersistenceBackend,
+  type ReadOptions,
   type RecordKind,
   type RecoveryConfig,
   type RecoveryReport,
   type RetentionPolicy,
   type ScanReport,
+  type StoredRecord,
+  type StoreStats,
   type WallClock,
 } from '@papyra/persistence-contract';
+import { ClosedGuard, checkRecoveryConfig, compactionReport, observeCompaction, observeRecovery, observeScan, throwIfAborted, validateRecord } from '@papyra/persistence-contract/kit';
 import { sqlState, timeoutError, toPapyraError } from './errors.js';
 import { migrate, type MigrationResult } from './migrate.js';
 import { bounded, inTransaction, statement, type Bounds, type PostgresPool, type Query } from './pool.js';
 import { writeQuarantineFile, type QuarantinedRow } from './quarantine.js';
-import { storeNames, type StoreNames } from './schema.js';
+import { filterColumns, storeNames, type StoreNames } from './schema.js';
 import { WriteQueue, type Row } from './writer.js';
 
 export interface PostgresBackendOptions {
@@ -82,8 +87,10 @@ export interface PostgresBackendOptions {
 }
 
 const SCAN_PAGE = 1000;
+// Above every seq: a retention cutoff that keeps nothing.
+const MAX_SEQ = '9223372036854775807';
 const DEFAULT_MAX_ROW_BYTES = 16 * 1024 * 1024;
-// Five parameters a row, and PostgreSQL takes at most 65535 parameters a statement.
+// Bounds the size of one INSERT statement (its parameters are arrays, one per column).
 const MAX_BATCH = 13_000;
 const NAME = 'postgres';
 
@@ -132,6 +139,7 @@ export class PostgresBackend implements PersistenceBackend {
   readonly #queue: WriteQueue;
   readonly #autoMigrate: boolean;
   readonly #onPoolError: (err: Error) => void;
+  readonly #guard = new ClosedGuard(NAME);
   #schemaReady: Promise<MigrationResult> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -193,7 +201,7 @@ export class PostgresBackend implements PersistenceBackend {
 
   /** Creates or upgrades the table, indexes and quarantine table; safe to call from many processes at once. */
   async ensureSchema(): Promise<MigrationResult> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
     return this.#ensureSchema();
   }
 
@@ -221,68 +229,136 @@ export class PostgresBackend implements PersistenceBackend {
     return this.#list('dead_letter', query) as Promise<PersistedDeadLetter[]>;
   }
 
+  /**
+   * Streams the visible records (what lists show) of `kinds` with `since <= timestamp < until`,
+   * oldest first per kind, as they stood when each kind's stream began: keyset pages of at most
+   * 1000 rows and 2 × maxRowBytes of data, so memory stays bounded whatever the table holds.
+   */
+  async *records(options: ReadOptions = {}): AsyncGenerator<StoredRecord> {
+    this.#guard.assertOpen();
+    const kinds = readKinds(options.kinds);
+    for (const bound of ['since', 'until'] as const) {
+      const value = options[bound];
+      if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {
+        throw new PapyraError('PAPYRA_INVALID_ARGUMENT', `${bound} must be epoch milliseconds, got ${JSON.stringify(value)}.`);
+      }
+    }
+    await this.#queue.flush();
+    for (const kind of RECORD_KINDS) {
+      if (!kinds.includes(kind)) continue;
+      throwIfAborted('read', options);
+      // The retained window is fixed when the kind's stream begins; rows written later are not part of it.
+      const windowParams: unknown[] = [];
+      const window = await this.#read<{ low: string; high: string | null }>(
+        'read records',
+        `SELECT ${this.#cutoffSql(kind, windowParams) ?? '0'}::text AS low, (SELECT max(seq) FROM ${this.#names.table} WHERE ${this.#scope(kind, windowParams).join(' AND ')})::text AS high`,
+        windowParams,
+      );
+      const { low, high } = window[0] ?? { low: '0', high: null };
+      if (high === null) continue;
+      let after = '0';
+      for (;;) {
+        throwIfAborted('read', options);
+        const params: unknown[] = [];
+        const p = (value: unknown) => `$${params.push(value)}`;
+        const where = this.#scope(kind, params);
+        where.push(`seq >= ${p(low)}::bigint`, `seq <= ${p(high)}::bigint`, `seq > ${p(after)}::bigint`, `octet_length(data) <= ${p(this.#maxRowBytes)}`);
+        if (this.retention.maxAgeMs !== undefined) where.push(`timestamp_ms >= ${p(this.#clock() - this.retention.maxAgeMs)}`);
+        if (options.since !== undefined) where.push(`timestamp_ms >= ${p(options.since)}`);
+        if (options.until !== undefined) where.push(`timestamp_ms < ${p(options.until)}`);
+        // A page ends once the data it holds passes 2 × maxRowBytes (its first row always comes).
+        const rows = await this.#read<{ seq: string; data: string }>(
+          'read records',
+          `SELECT seq, data FROM (
+             SELECT r.*, sum(octet_length(data)) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - octet_length(data) AS before
+             FROM (SELECT seq, data FROM ${this.#names.table} WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${SCAN_PAGE}) r
+           ) page WHERE before < ${p(2 * this.#maxRowBytes)} ORDER BY seq`,
+          params,
+        );
+        if (rows.length === 0) break;
+        for (const row of rows) {
+          const verdict = inspectLine(row.data);
+          if (verdict.ok && verdict.record.kind === kind) yield { record: verdict.record, line: row.data };
+        }
+        after = rows[rows.length - 1]!.seq;
+      }
+    }
+  }
+
+  /**
+   * Records, bytes (`octet_length(data) + 1`), oldest and newest timestamp per kind of the visible
+   * rows, from SQL aggregates in one statement: retention applied, rows over maxRowBytes left out.
+   */
+  async stats(options: { signal?: AbortSignal } = {}): Promise<StoreStats> {
+    this.#guard.assertOpen();
+    await this.#queue.flush();
+    throwIfAborted('statistics', options);
+    const params: unknown[] = [];
+    const maxRow = `$${params.push(this.#maxRowBytes)}`;
+    const perKind = RECORD_KINDS.map(
+      (kind) =>
+        `SELECT ${`$${params.push(kind)}`}::text AS kind, count(*)::text AS records, coalesce(sum(octet_length(data) + 1), 0)::text AS bytes,
+                min(timestamp_ms) AS oldest, max(timestamp_ms) AS newest
+         FROM ${this.#names.table} WHERE ${this.#retainedWhere(kind, params).join(' AND ')} AND octet_length(data) <= ${maxRow}`,
+    );
+    const rows = await this.#read<{ kind: RecordKind; records: string; bytes: string; oldest: number | null; newest: number | null }>(
+      'measure the table',
+      perKind.join(' UNION ALL '),
+      params,
+    );
+    const kinds = { event: emptyStats(), audit: emptyStats(), dead_letter: emptyStats() };
+    for (const row of rows) kinds[row.kind] = { records: Number(row.records), bytes: Number(row.bytes), oldest: row.oldest, newest: row.newest };
+    return { backend: NAME, kinds, total: totalOf(kinds) };
+  }
+
   async flush(): Promise<void> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
     await this.#queue.flush();
   }
 
   async scan(options: OperationOptions = {}): Promise<ScanReport> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
     await this.#queue.flush();
-    try {
-      const { report } = await this.#scanPass(options);
-      return report;
-    } catch (error) {
-      this.metrics.scanFailed(error);
-      throw toPapyraError('scan the table', error);
-    }
+    return (await this.#observedScan(options)).report;
   }
 
   async recover(config: RecoveryConfig, options: OperationOptions = {}): Promise<RecoveryReport> {
-    const mode = config?.mode;
-    if (mode !== 'ignore' && mode !== 'repair' && mode !== 'quarantine') {
-      throw new PapyraError('PAPYRA_INVALID_CONFIG', `recovery mode must be ignore, repair or quarantine, got ${JSON.stringify(mode)}.`);
-    }
-    if (mode === 'quarantine' && !config.quarantineDir) {
-      throw new PapyraError('PAPYRA_INVALID_CONFIG', 'quarantine recovery needs a quarantineDir.');
-    }
-    this.#assertOpen();
+    this.#guard.assertOpen();
+    const { mode, quarantineDir } = checkRecoveryConfig(config);
     await this.#queue.flush();
-    try {
-      const first = await this.#scanPass(options);
-      const repairedFiles: string[] = [];
-      const quarantinedFiles: string[] = [];
-      let dropped = 0;
-      if (mode !== 'ignore' && first.flagged.length > 0) {
-        if (mode === 'quarantine') {
-          await this.#ensureSchema(); // the quarantine table may postdate this store
-          quarantinedFiles.push(await writeQuarantineFile(config.quarantineDir!, this.#names.label, this.#flaggedRows(first.flagged)));
+    return observeRecovery(this.metrics, this.#logger, async () => {
+      try {
+        const first = await this.#observedScan(options);
+        const repairedFiles: string[] = [];
+        const quarantinedFiles: string[] = [];
+        let dropped = 0;
+        if (mode !== 'ignore' && first.flagged.length > 0) {
+          if (quarantineDir !== undefined) {
+            await this.#ensureSchema(); // the quarantine table may postdate this store
+            quarantinedFiles.push(await writeQuarantineFile(quarantineDir, this.#names.label, this.#flaggedRows(first.flagged)));
+          }
+          dropped = await this.#removeFlagged(first.flagged, quarantineDir !== undefined);
+          repairedFiles.push(this.#names.label);
         }
-        dropped = await this.#removeFlagged(first.flagged, mode === 'quarantine');
-        repairedFiles.push(this.#names.label);
-        this.#logger.warn({ table: this.#names.label, mode, dropped }, 'recovery removed flagged rows');
+        const postScan = (await this.#observedScan(options)).report;
+        return { backend: NAME, mode, scan: first.report, postScan, repairedFiles, quarantinedFiles, keptRecords: first.valid, droppedRecords: dropped };
+      } catch (error) {
+        throw toPapyraError('recover the table', error);
       }
-      const postScan = (await this.#scanPass(options)).report;
-      this.metrics.recovered(true);
-      return { backend: NAME, mode, scan: first.report, postScan, repairedFiles, quarantinedFiles, keptRecords: first.valid, droppedRecords: dropped };
-    } catch (error) {
-      this.metrics.recovered(false, error);
-      throw toPapyraError('recover the table', error);
-    }
+    });
   }
 
   async compact(options: OperationOptions = {}): Promise<CompactionReport> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
     await this.#queue.flush();
-    try {
-      checkAborted(options.signal);
-      const report = await this.#compact();
-      this.metrics.compacted(true);
-      return report;
-    } catch (error) {
-      this.metrics.compacted(false, error);
-      throw toPapyraError('compact the table', error);
-    }
+    return observeCompaction(this.metrics, this.#logger, async () => {
+      try {
+        throwIfAborted('compaction', options);
+        return await this.#compact();
+      } catch (error) {
+        throw toPapyraError('compact the table', error);
+      }
+    });
   }
 
   /**
@@ -291,7 +367,7 @@ export class PostgresBackend implements PersistenceBackend {
    * table lock that blocks writes fails readiness with PAPYRA_LOCKED. Never changes data.
    */
   async probe(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
     const timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? 1_000, 'PAPYRA_INVALID_ARGUMENT');
     const bounds: Bounds = { acquireTimeoutMs: timeoutMs, statementTimeoutMs: timeoutMs, lockTimeoutMs: timeoutMs };
     const check = inTransaction(
@@ -316,7 +392,8 @@ export class PostgresBackend implements PersistenceBackend {
    * bounded attempt, and a pool whose connections do not end in time is left to end by itself.
    */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
+    if (!this.#guard.markClosed()) return this.#closing!;
+    this.#closing = (async () => {
       try {
         await this.#queue.close();
       } finally {
@@ -332,8 +409,15 @@ export class PostgresBackend implements PersistenceBackend {
     return this.#closing;
   }
 
-  #assertOpen(): void {
-    if (this.#closing !== undefined) throw backendClosedError(NAME);
+  /** A scan pass, counted in metrics (scan() and each of recovery's passes alike). */
+  #observedScan(options: OperationOptions): Promise<ScanPass> {
+    return observeScan(this.metrics, this.#logger, async () => {
+      try {
+        return await this.#scanPass(options);
+      } catch (error) {
+        throw toPapyraError('scan the table', error);
+      }
+    });
   }
 
   #ensureSchema(): Promise<MigrationResult> {
@@ -345,8 +429,14 @@ export class PostgresBackend implements PersistenceBackend {
   }
 
   async #record(kind: RecordKind, record: PersistedRecord): Promise<void> {
-    this.#assertOpen();
-    return this.#queue.push(toRow(kind, record, this.#systemId));
+    this.#guard.assertOpen();
+    try {
+      validateRecord(record, kind);
+    } catch (error) {
+      this.metrics.writeFailed(1, error);
+      throw error;
+    }
+    return this.#queue.push(toRow(record, this.#systemId));
   }
 
   async #insert(rows: Row[]): Promise<void> {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { PapyraError } from '@papyra/persistence-contract';
+import { inspectLine, PapyraError } from '@papyra/persistence-contract';
+import type { Query } from './pool.js';
 
 /** Quoted identifier (`"a""b"`), safe for any name. */
 export const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
@@ -19,6 +20,9 @@ export interface StoreNames {
   raw: { schema: string | undefined; table: string };
   indexKindSeq: string;
   indexSystemKindTime: string;
+  indexActor: string;
+  indexEventType: string;
+  indexTarget: string;
 }
 
 export function storeNames(table: string, schema: string | undefined): StoreNames {
@@ -38,6 +42,9 @@ export function storeNames(table: string, schema: string | undefined): StoreName
     raw: { schema, table },
     indexKindSeq: ident(`${table}_kind_seq`),
     indexSystemKindTime: ident(`${table}_sys_kind_ts`),
+    indexActor: ident(`${table}_actor`),
+    indexEventType: ident(`${table}_event_type`),
+    indexTarget: ident(`${table}_target`),
   };
 }
 
@@ -45,6 +52,65 @@ export interface Migration {
   version: number;
   name: string;
   sql: (n: StoreNames) => string[];
+  /** Runs after the statements, in the same transaction: data changes SQL alone cannot make. */
+  run?: (query: Query, n: StoreNames) => Promise<void>;
+}
+
+/** The list-filter columns of a record: its actor and event type (events), its target (dead letters). */
+export interface FilterColumns {
+  actor: string | null;
+  eventType: string | null;
+  target: string | null;
+}
+
+export function filterColumns(record: { kind: string; actorAddress?: string | null; eventType?: string; target?: string | null }): FilterColumns {
+  return {
+    actor: record.kind === 'event' ? (record.actorAddress ?? null) : null,
+    eventType: record.kind === 'event' ? (record.eventType ?? null) : null,
+    target: record.kind === 'dead_letter' ? (record.target ?? null) : null,
+  };
+}
+
+// The backfill decodes rows up to this size (the default maxRowBytes), a page of at most 1000 rows
+// and about 2 × this many bytes at a time.
+const BACKFILL_MAX_ROW_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Fills the filter columns of the rows written before they existed, decoding each row with the
+ * contract's codec (the same decoding lists use, so a filter finds exactly what a list shows).
+ * Damaged rows and rows over 16 MiB keep NULLs: lists skip them anyway.
+ */
+async function backfillFilterColumns(query: Query, n: StoreNames): Promise<void> {
+  let after = '0';
+  for (;;) {
+    const { rows } = await query<{ seq: string; kind: string; data: string | null }>(
+      `SELECT seq, kind, data FROM (
+         SELECT r.*, sum(octet_length(r.data)) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - octet_length(r.data) AS before
+         FROM (SELECT seq, kind, CASE WHEN octet_length(data) <= $2 THEN data END AS data FROM ${n.table}
+               WHERE seq > $1::bigint AND kind IN ('event', 'dead_letter') ORDER BY seq LIMIT 1000) r
+       ) page WHERE coalesce(before, 0) < 2 * $2 ORDER BY seq`,
+      [after, BACKFILL_MAX_ROW_BYTES],
+    );
+    if (rows.length === 0) return;
+    const update: { seq: string[]; actor: (string | null)[]; eventType: (string | null)[]; target: (string | null)[] } = { seq: [], actor: [], eventType: [], target: [] };
+    for (const row of rows) {
+      const verdict = row.data === null ? undefined : inspectLine(row.data);
+      if (verdict?.ok !== true || verdict.record.kind !== row.kind) continue;
+      const columns = filterColumns(verdict.record);
+      update.seq.push(row.seq);
+      update.actor.push(columns.actor);
+      update.eventType.push(columns.eventType);
+      update.target.push(columns.target);
+    }
+    if (update.seq.length > 0) {
+      await query(
+      `UPDATE ${n.table} t SET actor = u.actor, event_type = u.event_type, target = u.target
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u(seq, actor, event_type, target) WHERE t.seq = u.seq`,
+      [update.seq, update.actor, update.eventType, update.target],
+    );
+    }
+    after = rows[rows.length - 1]!.seq;
+  }
 }
 
 /**
@@ -92,6 +158,25 @@ export const MIGRATIONS: readonly Migration[] = [
         quarantined_at timestamptz NOT NULL DEFAULT now()
       )`,
     ],
+  },
+  {
+    // Quick: nullable columns without a default rewrite nothing, and the partial indexes start
+    // empty. The backfill is the next version, so this one's exclusive table lock is brief.
+    version: 4,
+    name: 'list filter columns and indexes',
+    sql: (n) => [
+      `ALTER TABLE ${n.table} ADD COLUMN IF NOT EXISTS actor text, ADD COLUMN IF NOT EXISTS event_type text, ADD COLUMN IF NOT EXISTS target text`,
+      `CREATE INDEX IF NOT EXISTS ${n.indexActor} ON ${n.table} (system_id, kind, actor, seq) WHERE actor IS NOT NULL`,
+      `CREATE INDEX IF NOT EXISTS ${n.indexEventType} ON ${n.table} (system_id, kind, event_type, seq) WHERE event_type IS NOT NULL`,
+      `CREATE INDEX IF NOT EXISTS ${n.indexTarget} ON ${n.table} (system_id, kind, target, seq) WHERE target IS NOT NULL`,
+    ],
+  },
+  {
+    // Takes row locks only: writers go on while older rows are filled in.
+    version: 5,
+    name: 'backfill list filter columns',
+    sql: () => [],
+    run: backfillFilterColumns,
   },
 ];
 

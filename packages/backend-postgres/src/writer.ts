@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { PapyraError, redactError, type Logger, type PersistenceMetrics, type RecordKind } from '@papyra/persistence-contract';
 import { isConnectionError, isRowError, isTimeout, isTransient, outageError, toPapyraError } from './errors.js';
+import type { FilterColumns } from './schema.js';
 
 /** One record ready for its row. */
-export interface Row {
+export interface Row extends FilterColumns {
   id: string;
   kind: RecordKind;
   systemId: string;

@@ -14,6 +14,7 @@ export const scanCommand = defineCommand({
     ['$0 persistence scan --path ./papyra.ndjson', 'Scan an NDJSON file'],
     ['$0 persistence scan --backend redis --redis-url redis://localhost:6379 --json', 'Scan Redis streams, JSON report'],
   ],
+  interruptible: true,
   async run(ctx) {
     requireCapability(ctx.backend, 'scan', 'scan');
     const report = await ctx.backend.scan(operation(ctx));
@@ -44,6 +45,7 @@ export const recoverCommand = defineCommand({
     ['$0 persistence recover --mode repair --path ./papyra.ndjson', 'Remove damaged lines, keep every valid record'],
     ['$0 persistence recover --mode quarantine --quarantine-dir ./quarantine --path ./papyra.ndjson', 'The same, keeping the original bytes'],
   ],
+  interruptible: true,
   validate(args) {
     if (args.mode === 'quarantine' && !args.quarantineDir) {
       throw configError('--mode quarantine needs --quarantine-dir DIR: the original bytes of everything removed are kept there.');
@@ -97,6 +99,7 @@ export const compactCommand = defineCommand({
     ['$0 persistence compact --path ./papyra.ndjson --max-age 7d', 'Drop records older than a week'],
     ['$0 persistence compact --path ./papyra.ndjson --max-records 10000', 'Keep the newest 10,000 records of each kind'],
   ],
+  interruptible: true,
   async run(ctx) {
     requireCapability(ctx.backend, 'compact', 'compact');
     const report = await ctx.backend.compact(operation(ctx));
