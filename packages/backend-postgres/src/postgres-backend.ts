@@ -32,6 +32,8 @@ import {
   type ScanReport,
   type StoredRecord,
   type StoreStats,
+  totalOf,
+  type KindStats,
   type WallClock,
 } from '@papyra/persistence-contract';
 import { ClosedGuard, checkRecoveryConfig, compactionReport, observeCompaction, observeRecovery, observeScan, throwIfAborted, validateRecord } from '@papyra/persistence-contract/kit';
@@ -441,57 +443,87 @@ export class PostgresBackend implements PersistenceBackend {
 
   async #insert(rows: Row[]): Promise<void> {
     if (this.#autoMigrate) await this.#ensureSchema();
-    const params: unknown[] = [];
-    const tuples: string[] = [];
-    for (const r of rows) {
-      const n = params.push(r.id, r.kind, r.systemId, r.timestampMs, r.data);
-      tuples.push(`($${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`);
-    }
-    // One multi-row statement per batch; VALUES rows are inserted in list order, so `seq` follows
-    // acceptance order. A resent batch hits ON CONFLICT and adds nothing.
+    const column = <K extends keyof Row>(key: K) => rows.map((r) => r[key]);
+    const params = [column('id'), column('kind'), column('systemId'), column('timestampMs'), column('data'), column('actor'), column('eventType'), column('target')];
+    // One statement per batch, one array parameter per column; rows are inserted in list order
+    // (ORDER BY ord), so `seq` follows acceptance order. A resent batch hits ON CONFLICT and adds nothing.
     await inTransaction(this.#pool, this.#bounds, (query) =>
-      query(`INSERT INTO ${this.#names.table} (id, kind, system_id, timestamp_ms, data) VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING`, params),
+      query(
+        `INSERT INTO ${this.#names.table} (id, kind, system_id, timestamp_ms, data, actor, event_type, target)
+         SELECT id, kind, system_id, timestamp_ms, data, actor, event_type, target
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::text[], $7::text[], $8::text[])
+           WITH ORDINALITY AS r(id, kind, system_id, timestamp_ms, data, actor, event_type, target, ord)
+         ORDER BY ord
+         ON CONFLICT (id) DO NOTHING`,
+        params,
+      ),
     );
   }
 
   async #list(kind: RecordKind, query: ListQuery | undefined): Promise<PersistedRecord[]> {
+    this.#guard.assertOpen();
     const q = normalizeListQuery(query);
-    this.#assertOpen();
     await this.#queue.flush();
     if (q.limit === 0) return [];
     const params: unknown[] = [];
     const p = (value: unknown) => `$${params.push(value)}`;
+    const where = this.#retainedWhere(kind, params);
     // Oversized rows are filtered here, in SQL, so their bytes never reach this process.
-    const outer = [`octet_length(data) <= ${p(this.#maxRowBytes)}`];
-    if (this.retention.maxTotalBytes !== undefined) outer.push(`cum_bytes <= ${p(this.retention.maxTotalBytes)}`);
-    if (q.since !== undefined) outer.push(`timestamp_ms >= ${p(q.since)}`);
-    const sql = `SELECT data FROM (${this.#retainedSql(kind, params, ['data', 'timestamp_ms'])}) k
-      WHERE ${outer.join(' AND ')}
-      ORDER BY seq DESC ${q.limit !== undefined ? `LIMIT ${p(q.limit)}` : ''}`;
+    where.push(`octet_length(data) <= ${p(this.#maxRowBytes)}`);
+    if (q.since !== undefined) where.push(`timestamp_ms >= ${p(q.since)}`);
+    // The filters, before LIMIT, on columns with indexes of their own (a kind without the field has NULLs: nothing matches).
+    if (q.actor !== undefined) where.push(`actor = ${p(q.actor)}`);
+    if (q.eventType !== undefined) where.push(`event_type = ${p(q.eventType)}`);
+    if (q.target !== undefined) where.push(`target = ${p(q.target)}`);
+    const sql = `SELECT data FROM ${this.#names.table} WHERE ${where.join(' AND ')} ORDER BY seq DESC ${q.limit !== undefined ? `LIMIT ${p(q.limit)}` : ''}`;
     const rows = await this.#read<{ data: string }>('list records', sql, params);
     const records: PersistedRecord[] = [];
-    // Newest first from SQL; rows a scan would flag are skipped here (they are the scan's business).
+    // Newest first from SQL; rows a scan would flag are skipped here (they are the scan's business),
+    // as is a row whose filter columns disagree with its data (written by hand).
     for (const row of rows) {
       const verdict = inspectLine(row.data);
-      if (verdict.ok && verdict.record.kind === kind) records.push(verdict.record);
+      if (verdict.ok && verdict.record.kind === kind && matchesQuery(verdict.record, q)) records.push(verdict.record);
     }
     return q.order === 'desc' ? records : records.reverse();
   }
 
+  /** The rows of one kind in this backend's scope (its system, or every system with allSystems). */
+  #scope(kind: RecordKind, params: unknown[]): string[] {
+    const where = [`kind = $${params.push(kind)}`];
+    if (!this.#allSystems) where.push(`system_id = $${params.push(this.#systemId)}`);
+    return where;
+  }
+
   /**
-   * The rows of one kind that age and count retention keep, newest first, with `cum_bytes` (the
-   * running byte total from the newest) when byte retention applies: the contract's rule
+   * The conditions selecting the rows of one kind that retention keeps: the contract's rule
    * (`retainedMask`) in SQL — age first, then the newest maxRecords, then the newest that fit in
-   * maxTotalBytes. Callers filter `cum_bytes` themselves.
+   * maxTotalBytes. Count and byte retention keep the newest rows, so they become one lowest `seq`.
    */
-  #retainedSql(kind: RecordKind, params: unknown[], columns: string[]): string {
-    const p = (value: unknown) => `$${params.push(value)}`;
-    const where = [`kind = ${p(kind)}`];
-    if (!this.#allSystems) where.push(`system_id = ${p(this.#systemId)}`);
-    if (this.retention.maxAgeMs !== undefined) where.push(`timestamp_ms >= ${p(this.#clock() - this.retention.maxAgeMs)}`);
-    const cum = this.retention.maxTotalBytes !== undefined ? ', sum(octet_length(data) + 1) OVER (ORDER BY seq DESC ROWS UNBOUNDED PRECEDING) AS cum_bytes' : '';
-    const limit = this.retention.maxRecords !== undefined ? `LIMIT ${p(this.retention.maxRecords)}` : '';
-    return `SELECT seq${columns.map((c) => `, ${c}`).join('')}${cum} FROM ${this.#names.table} WHERE ${where.join(' AND ')} ORDER BY seq DESC ${limit}`;
+  #retainedWhere(kind: RecordKind, params: unknown[]): string[] {
+    const where = this.#scope(kind, params);
+    if (this.retention.maxAgeMs !== undefined) where.push(`timestamp_ms >= $${params.push(this.#clock() - this.retention.maxAgeMs)}`);
+    const cutoff = this.#cutoffSql(kind, params);
+    if (cutoff !== undefined) where.push(`seq >= ${cutoff}`);
+    return where;
+  }
+
+  /**
+   * The lowest `seq` that count and byte retention keep of one kind (within age), as an
+   * uncorrelated scalar subquery (PostgreSQL evaluates it once); undefined without such retention.
+   */
+  #cutoffSql(kind: RecordKind, params: unknown[]): string | undefined {
+    const { maxRecords, maxTotalBytes, maxAgeMs } = this.retention;
+    if (maxRecords === undefined && maxTotalBytes === undefined) return undefined;
+    if (maxRecords === 0) return MAX_SEQ;
+    const base = this.#scope(kind, params);
+    if (maxAgeMs !== undefined) base.push(`timestamp_ms >= $${params.push(this.#clock() - maxAgeMs)}`);
+    const from = `FROM ${this.#names.table} WHERE ${base.join(' AND ')}`;
+    const byCount = maxRecords === undefined ? undefined : `coalesce((SELECT seq ${from} ORDER BY seq DESC OFFSET ${maxRecords - 1} LIMIT 1), 0)`;
+    if (maxTotalBytes === undefined) return byCount;
+    // The newest rows whose running size, newest first, fits: PostgreSQL cannot stop a sum() window early.
+    return `coalesce((SELECT min(seq) FROM (
+        SELECT seq, sum(octet_length(data) + 1) OVER (ORDER BY seq DESC ROWS UNBOUNDED PRECEDING) AS cum ${from}${byCount === undefined ? '' : ` AND seq >= ${byCount}`}
+      ) w WHERE cum <= $${params.push(maxTotalBytes)}), ${MAX_SEQ})`;
   }
 
   /** A bounded read statement (on the given transaction's connection, if any); a store that does not exist yet reads as empty. */
@@ -512,7 +544,7 @@ export class PostgresBackend implements PersistenceBackend {
     let processed = 0;
     let after = '0';
     for (;;) {
-      checkAborted(options.signal);
+      throwIfAborted('scan', options);
       // A page ends once the data it holds passes 2 × maxRowBytes: at most 3 × maxRowBytes in memory.
       const params: unknown[] = [after, this.#maxRowBytes, 2 * this.#maxRowBytes];
       const scope = this.#allSystems ? '' : `AND system_id = $${params.push(this.#systemId)}`;
@@ -543,10 +575,7 @@ export class PostgresBackend implements PersistenceBackend {
       options.onProgress?.({ phase: 'scan', processed, total: null, unit: 'rows' });
       after = rows[rows.length - 1]!.seq;
     }
-    const report: ScanReport = { backend: NAME, anomalies };
-    this.metrics.scanned(report);
-    if (anomalies.length > 0) this.#logger.warn({ table: this.#names.label, anomalies: anomalies.length }, 'scan found anomalies');
-    return { report, flagged, valid };
+    return { report: { backend: NAME, anomalies }, flagged, valid };
   }
 
   /** The flagged rows' stored bytes, a page at a time, for the quarantine file. */
@@ -615,62 +644,52 @@ export class PostgresBackend implements PersistenceBackend {
       return { records: Number(rows[0]?.records ?? 0), bytes: Number(rows[0]?.bytes ?? 0) };
     };
     const exists = (await this.#read<{ t: string | null }>('find the table', 'SELECT to_regclass($1)::text AS t', [this.#names.table]))[0]?.t;
-    if (!exists) return { backend: NAME, beforeRecords: 0, afterRecords: 0, beforeBytes: 0, afterBytes: 0, removedRecords: 0, reclaimedBytes: 0 };
+    if (!exists) return compactionReport(NAME, { beforeRecords: 0, afterRecords: 0, beforeBytes: 0, afterBytes: 0 });
     // One transaction: a crash leaves the table as it was or fully compacted.
     const { before, after } = await inTransaction(this.#pool, this.#maintenance, async (query) => {
       const before = await totals(query);
       if (hasRetention(this.retention)) {
-        for (const kind of ['event', 'audit', 'dead_letter'] as const) {
+        for (const kind of RECORD_KINDS) {
           const params: unknown[] = [];
-          const kept = this.#retainedSql(kind, params, []);
-          const byteLimit = this.retention.maxTotalBytes !== undefined ? `WHERE cum_bytes <= $${params.push(this.retention.maxTotalBytes)}` : '';
-          const kindParam = `$${params.push(kind)}`;
-          const system = this.#allSystems ? '' : `AND d.system_id = $${params.push(this.#systemId)}`;
-          await query(
-            `DELETE FROM ${this.#names.table} d
-             WHERE d.kind = ${kindParam} ${system}
-               AND NOT EXISTS (SELECT 1 FROM (SELECT seq FROM (${kept}) r ${byteLimit}) k WHERE k.seq = d.seq)`,
-            params,
-          );
+          const scope = this.#scope(kind, params);
+          const kept = this.#retainedWhere(kind, params);
+          await query(`DELETE FROM ${this.#names.table} WHERE ${scope.join(' AND ')} AND NOT (${kept.join(' AND ')})`, params);
         }
       }
       return { before, after: await totals(query) };
     });
-    const report: CompactionReport = {
-      backend: NAME,
-      beforeRecords: before.records,
-      afterRecords: after.records,
-      beforeBytes: before.bytes,
-      afterBytes: after.bytes,
-      removedRecords: before.records - after.records,
-      reclaimedBytes: before.bytes - after.bytes,
-    };
-    if (report.removedRecords > 0) this.#logger.info({ table: this.#names.label, ...report }, 'compaction removed records');
-    return report;
+    return compactionReport(NAME, { beforeRecords: before.records, afterRecords: after.records, beforeBytes: before.bytes, afterBytes: after.bytes });
   }
 }
 
-/** The row of a record, in the backend's system (the record's own systemId stays in its data). */
-function toRow(kind: RecordKind, record: PersistedRecord, systemId: string): Row {
-  if (typeof record !== 'object' || record === null || record.kind !== kind) {
-    throw new PapyraError('PAPYRA_INVALID_RECORD', `Expected a record of kind ${kind}.`, { details: { kind } });
-  }
-  if (typeof record.timestamp !== 'number' || !Number.isFinite(record.timestamp)) {
-    throw new PapyraError('PAPYRA_INVALID_RECORD', 'A record needs a finite numeric timestamp (epoch ms).');
-  }
-  if (typeof record.systemId !== 'string') throw new PapyraError('PAPYRA_INVALID_RECORD', 'A record needs a string systemId.');
-  if (record.id !== null && typeof record.id !== 'string') throw new PapyraError('PAPYRA_INVALID_RECORD', 'A record id is a string or null.');
+/** The row of a validated record, in the backend's system (the record's own systemId stays in its data). */
+function toRow(record: PersistedRecord, systemId: string): Row {
   const data = encodeRecord(record);
   return {
     // Id-less records (from Python Papyra stores) get an id derived from their bytes, so that a
     // resent batch still cannot duplicate them; the stored data keeps `"id": null`.
     id: record.id ?? `sha256:${createHash('sha256').update(data).digest('hex')}`,
-    kind,
+    kind: record.kind,
     systemId,
     timestampMs: record.timestamp,
     data,
     bytes: Buffer.byteLength(data, 'utf8') + 1,
+    ...filterColumns(record),
   };
+}
+
+/** The kinds a read asks for, checked: an unknown kind is PAPYRA_INVALID_ARGUMENT. */
+function readKinds(kinds: readonly RecordKind[] | undefined): readonly RecordKind[] {
+  if (kinds === undefined) return RECORD_KINDS;
+  if (!Array.isArray(kinds)) throw new PapyraError('PAPYRA_INVALID_ARGUMENT', `kinds must be an array of record kinds, got ${JSON.stringify(kinds)}.`);
+  for (const kind of kinds) {
+    if (!RECORD_KINDS.includes(kind)) throw new PapyraError('PAPYRA_INVALID_ARGUMENT', `Unknown record kind ${JSON.stringify(kind)}.`);
+  }
+  return kinds;
+}
+
+function emptyStats(): KindStats {
+  return { records: 0, bytes: 0, oldest: null, newest: null };
 }
 
 function rowProblem(row: ScanRow, maxRowBytes: number): { type: Anomaly['type']; detail: string } | undefined {
@@ -686,10 +705,6 @@ function rowProblem(row: ScanRow, maxRowBytes: number): { type: Anomaly['type'];
 function isMissingStore(error: unknown): boolean {
   const state = sqlState(error);
   return state === '42P01' || state === '3F000';
-}
-
-function checkAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new PapyraError('PAPYRA_ABORTED', 'The operation was aborted.', { cause: signal.reason });
 }
 
 function positiveInteger(name: string, value: number, code: 'PAPYRA_INVALID_CONFIG' | 'PAPYRA_INVALID_ARGUMENT' = 'PAPYRA_INVALID_CONFIG'): number {
