@@ -1,12 +1,8 @@
-import { resolve } from 'node:path';
 import {
   PapyraError,
   PersistenceMetrics,
-  backendClosedError,
   normalizeListQuery,
-  normalizeRetention,
-  silentLogger,
-  systemClock,
+  totalOf,
   type BackendCapabilities,
   type CompactionReport,
   type ListQuery,
@@ -17,36 +13,37 @@ import {
   type PersistedEvent,
   type PersistedRecord,
   type PersistenceBackend,
+  type ReadOptions,
   type RecordKind,
   type RecoveryConfig,
   type RecoveryReport,
   type RetentionPolicy,
   type ScanReport,
+  type StoredRecord,
+  type StoreStats,
   type WallClock,
 } from '@papyra/persistence-contract';
-import { invalidArgument, invalidConfig, throwIfAborted } from './errors.js';
-import { bounded, probePath } from './probe.js';
 import {
-  appendRecord,
+  ClosedGuard,
   checkRecoveryConfig,
+  cleanRecovery,
   compactionReport,
-  emptyRecovery,
   observeCompaction,
   observeRecovery,
   observeScan,
-  segmentOperation,
-  writerMetrics,
-  type FileBackendOptions,
-  type RewriteRecovery,
-} from './segments/backend-support.js';
+  throwIfAborted,
+} from '@papyra/persistence-contract/kit';
+import { invalidArgument } from './errors.js';
+import { bounded, probePath } from './probe.js';
+import { appendRecord, normalizeFileOptions, segmentOperation, writerMetrics, type FileBackendOptions, type RewriteRecovery } from './segments/file-backend.js';
 import { findLeftovers, openSegment } from './segments/files.js';
-import { DEFAULT_MAX_LINE_BYTES } from './segments/lines.js';
-import { listRecords } from './segments/list.js';
+import { listRecords, visibleRecords } from './segments/list.js';
 import { SegmentLock, type LockSystem } from './segments/lock.js';
 import { resolveDataPath } from './segments/naming.js';
 import { SerialQueue } from './segments/serial.js';
 import { clearLeftovers, compactSegment, repairSegment, type SegmentCompaction } from './segments/repair.js';
 import { scanSegment } from './segments/scanner.js';
+import { collectStatistics } from './segments/stats.js';
 import { nodeSegmentFs, type SegmentFs } from './segments/fs.js';
 import { SegmentWriter, type FsyncMode } from './segments/writer.js';
 
@@ -60,7 +57,6 @@ export interface NdjsonBackendOptions extends FileBackendOptions {
   lockSystem?: LockSystem;
 }
 
-const FSYNC_MODES: readonly FsyncMode[] = ['never', 'interval', 'always'];
 const PROBE_TIMEOUT_MS = 5_000;
 const NAME = 'ndjson';
 
@@ -80,28 +76,23 @@ export class NdjsonBackend implements PersistenceBackend {
   readonly #writer: SegmentWriter;
   /** Recoveries and compactions of this instance, one at a time. */
   readonly #rewrites = new SerialQueue();
+  readonly #guard = new ClosedGuard(NAME);
   #closing: Promise<void> | null = null;
 
   constructor(options: NdjsonBackendOptions) {
-    if (typeof options?.path !== 'string' || options.path === '') throw invalidConfig('NdjsonBackend needs a non-empty `path`.');
-    const fsync = options.fsync ?? 'interval';
-    if (!FSYNC_MODES.includes(fsync)) throw invalidConfig(`fsync must be one of ${FSYNC_MODES.join(', ')}, got ${JSON.stringify(fsync)}.`, { fsync });
-    for (const key of ['fsyncIntervalMs', 'maxLineBytes'] as const) {
-      const value = options[key];
-      if (value !== undefined && (!Number.isInteger(value) || value <= 0)) throw invalidConfig(`${key} must be a positive integer, got ${JSON.stringify(value)}.`, { [key]: value });
-    }
-    this.path = resolve(options.path);
-    this.fsync = fsync;
-    this.retention = normalizeRetention(options.retention);
-    this.#clock = options.clock ?? systemClock;
-    this.#maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    const settings = normalizeFileOptions(NAME, options);
+    this.path = settings.path;
+    this.fsync = settings.fsync;
+    this.retention = settings.retention;
+    this.#clock = settings.clock;
+    this.#maxLineBytes = settings.maxLineBytes;
+    this.#log = settings.log;
     this.#fs = options.fs ?? nodeSegmentFs;
-    this.#log = (options.logger ?? silentLogger).child({ component: 'persistence', backend: NAME });
     this.#lock = new SegmentLock(this.path, options.lockSystem ? { system: options.lockSystem } : {});
     this.#writer = new SegmentWriter({
       path: this.path,
-      fsync,
-      ...(options.fsyncIntervalMs !== undefined && { fsyncIntervalMs: options.fsyncIntervalMs }),
+      fsync: this.fsync,
+      ...(settings.fsyncIntervalMs !== undefined && { fsyncIntervalMs: settings.fsyncIntervalMs }),
       logger: this.#log,
       fs: this.#fs,
       beforeOpen: () => this.#lock.acquire('write'),
@@ -133,29 +124,59 @@ export class NdjsonBackend implements PersistenceBackend {
     return this.#list<PersistedDeadLetter>('dead_letter', query);
   }
 
+  /**
+   * Streams the visible records (what lists show: retention applied, damaged lines skipped) of
+   * `kinds`, `since <= timestamp < until`, oldest first per kind, each with its line as stored.
+   * Memory is bounded whatever the file's size: one pass per kind (after a counting pass when
+   * `maxRecords` or `maxTotalBytes` is set), a batch of records held at a time.
+   */
+  async *records(options: ReadOptions = {}): AsyncGenerator<StoredRecord> {
+    this.#guard.assertOpen();
+    throwIfAborted('read', options);
+    await this.#writer.written();
+    yield* visibleRecords([this.path], options, { retention: this.retention, now: this.#clock(), maxLineBytes: this.#maxLineBytes });
+  }
+
+  /**
+   * `storeStats()` of the file: the visible records per kind, their bytes counted as retention
+   * counts them (each line as stored, with its `\n`), oldest and newest timestamp, in one streaming
+   * pass (two with `maxRecords` or `maxTotalBytes`).
+   */
+  async stats(options: { signal?: AbortSignal } = {}): Promise<StoreStats> {
+    this.#guard.assertOpen();
+    await this.#writer.written();
+    const { kinds } = await collectStatistics([this.path], {
+      retention: this.retention,
+      now: this.#clock(),
+      maxLineBytes: this.#maxLineBytes,
+      ...(options.signal && { signal: options.signal }),
+    });
+    return { backend: NAME, kinds, total: totalOf(kinds) };
+  }
+
   /** Read-only: every line anomaly with its line and byte offset, and our leftover temp files. */
   async scan(options: OperationOptions = {}): Promise<ScanReport> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
     await this.#writer.written();
     return (await this.#scan(options, 'scan')).report;
   }
 
   async recover(config: RecoveryConfig, options: OperationOptions = {}): Promise<RecoveryReport> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
     const recovery = checkRecoveryConfig(config);
     return observeRecovery(this.metrics, this.#log, () =>
       recovery.mode === 'ignore'
         ? this.#recoverIgnore(options)
         : this.#rewriting(
-            () => this.#repair(recovery, options),
-            () => this.#recoverMissing(recovery),
+            () => this.#repair(recovery as RewriteRecovery, options),
+            () => this.#recoverMissing(recovery as RewriteRecovery),
           ),
     );
   }
 
   /** Physically applies the retention policy (atomic rewrite). Never runs by itself. */
   async compact(options: OperationOptions = {}): Promise<CompactionReport> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
     return observeCompaction(this.metrics, this.#log, async () => {
       const result = await this.#rewriting(
         () => compactSegment(this.path, this.retention, this.#clock(), { maxLineBytes: this.#maxLineBytes, fs: this.#fs, ...segmentOperation(options, 'compact') }),
@@ -173,21 +194,22 @@ export class NdjsonBackend implements PersistenceBackend {
    * 5000, e.g. a hung network mount), and PAPYRA_ABORTED on the signal.
    */
   async probe(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
     const timeoutMs = options.timeoutMs ?? PROBE_TIMEOUT_MS;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw invalidArgument(`timeoutMs must be a positive number, got ${JSON.stringify(timeoutMs)}.`);
-    throwIfAborted(options.signal);
+    throwIfAborted('probe', options);
     await bounded(probePath(resolveDataPath(this.path)), timeoutMs, options.signal, () =>
       new PapyraError('PAPYRA_BACKEND_UNAVAILABLE', `The file system holding ${this.path} did not answer within ${timeoutMs} ms.`, { details: { path: this.path, timeoutMs } }),
     );
   }
 
   async flush(): Promise<void> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
     await this.#writer.flush();
   }
 
   close(): Promise<void> {
+    this.#guard.markClosed();
     this.#closing ??= (async () => {
       try {
         await this.#writer.close();
@@ -198,17 +220,17 @@ export class NdjsonBackend implements PersistenceBackend {
     return this.#closing;
   }
 
-  #assertOpen(): void {
-    if (this.#closing) throw backendClosedError(NAME);
-  }
-
   #append(record: PersistedRecord, kind: RecordKind): Promise<void> {
-    if (this.#closing) return Promise.reject(backendClosedError(NAME));
+    try {
+      this.#guard.assertOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return appendRecord(this.#writer, this.metrics, record, kind);
   }
 
   async #list<T extends PersistedRecord>(kind: RecordKind, query: ListQuery | undefined): Promise<T[]> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
     const q = normalizeListQuery(query);
     if (q.limit === 0) return [];
     await this.#writer.written();
@@ -256,7 +278,7 @@ export class NdjsonBackend implements PersistenceBackend {
    */
   async #recoverMissing(config: RewriteRecovery): Promise<RecoveryReport> {
     const leftovers = await findLeftovers(resolveDataPath(this.path));
-    if (leftovers.length === 0) return emptyRecovery(NAME, config.mode);
+    if (leftovers.length === 0) return cleanRecovery(NAME, config.mode);
     return this.#lock.holding('rewrite', async () => {
       const scan: ScanReport = { backend: NAME, anomalies: leftovers };
       this.metrics.scanned(scan);

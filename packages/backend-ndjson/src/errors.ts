@@ -54,10 +54,6 @@ export function lockedError(blocked: {
   });
 }
 
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new PapyraError('PAPYRA_ABORTED', 'The operation was aborted.', { cause: signal.reason });
-}
-
 export function invalidConfig(message: string, details: Record<string, unknown> = {}): PapyraError {
   return new PapyraError('PAPYRA_INVALID_CONFIG', message, { details });
 }

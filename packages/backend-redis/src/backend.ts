@@ -1,13 +1,10 @@
 import { mkdir } from 'node:fs/promises';
-import type { Cluster, Redis } from 'ioredis';
 import {
   PapyraError,
   PersistenceMetrics,
   RECORD_KINDS,
   applyListQuery,
-  backendClosedError,
   encodeRecord,
-  isValidTimestamp,
   matchesQuery,
   normalizeListQuery,
   normalizeRetention,
@@ -15,9 +12,11 @@ import {
   redactError,
   silentLogger,
   systemClock,
+  totalOf,
   type Anomaly,
   type BackendCapabilities,
   type CompactionReport,
+  type KindStats,
   type ListQuery,
   type Logger,
   type OperationOptions,
@@ -29,10 +28,15 @@ import {
   type RecordKind,
   type RecoveryConfig,
   type RecoveryReport,
+  type ReadOptions,
   type RetentionPolicy,
   type ScanReport,
+  type StoreStats,
+  type StoredRecord,
   type WallClock,
 } from '@papyra/persistence-contract';
+import { ClosedGuard, checkRecoveryConfig, compactionReport, observeCompaction, observeRecovery, observeScan, throwIfAborted, validateRecord } from '@papyra/persistence-contract/kit';
+import type { RedisClientLike } from './client.js';
 import {
   closeClient,
   createClient,
@@ -44,10 +48,11 @@ import {
   type Endpoint,
   type RedisClient,
 } from './connection.js';
-import { abortedError, commandError, describeError, unavailableError } from './errors.js';
+import { commandError, configError, describeError, isConfigReply, unavailableError } from './errors.js';
 import { writeQuarantineFile } from './quarantine.js';
 import { NewestFirstRetention } from './retention.js';
-import { entryBytes, inspectEntry, nextId, oversizedBytes, pagesBackward, pagesForward, readWholeEntry, streamKeys, type RawEntry, type StreamKeys } from './streams.js';
+import { entryBytes, inspectEntry, nextId, oversizedBytes, pagesBackward, pagesForward, readWholeEntry, type RawEntry } from './streams.js';
+import { streamKeys, type StreamKeys } from './keys.js';
 import { WriteQueue } from './writer.js';
 
 export interface RedisBackendOptions {
@@ -59,10 +64,10 @@ export interface RedisBackendOptions {
   /** Cluster seed nodes (`redis://host:port`, credentials in the first), with `cluster: true`. Exclusive with `url` and `client`. */
   nodes?: string[];
   /**
-   * An ioredis client (or Cluster, which needs `cluster: true`) you own: the backend reads through
-   * it and never closes it; writes go through a duplicate connection the backend owns.
+   * An ioredis 5.x or 6.x `Redis` (or `Cluster`, which needs `cluster: true`) you own: the backend
+   * reads through it and never closes it; writes go through a duplicate connection the backend owns.
    */
-  client?: Redis | Cluster;
+  client?: RedisClientLike;
   /** Default `papyra`. */
   prefix?: string;
   /** Default `local`. */
@@ -110,10 +115,29 @@ interface Flagged {
   anomaly: Anomaly;
 }
 
+/** What lists show of one stream, decided newest first at `now`. */
+interface Visible {
+  now: number;
+  /** Entry ids of the oldest and newest visible records; undefined when none is visible. */
+  oldest: string | undefined;
+  newest: string | undefined;
+  /** Entry ids of older copies of an id seen newer (hidden, as in lists). */
+  duplicates: Set<string>;
+  stats: KindStats;
+}
+
 interface ScanResult {
   anomalies: Anomaly[];
   flagged: Flagged[];
   entries: number;
+}
+
+/** What compaction counts while it walks; the report is assembled from it. */
+interface CompactionTally {
+  beforeRecords: number;
+  beforeBytes: number;
+  removedRecords: number;
+  reclaimedBytes: number;
 }
 
 const NAME = 'redis';
@@ -124,6 +148,7 @@ export class RedisBackend implements PersistenceBackend {
   readonly capabilities: BackendCapabilities = Object.freeze({ scan: true, recover: true, quarantine: true, compact: true, metrics: true, durable: true });
   readonly retention: RetentionPolicy;
   readonly metrics = new PersistenceMetrics();
+  readonly #guard = new ClosedGuard(NAME);
   /** The stream keys this backend reads and writes. */
   readonly keys: StreamKeys;
   readonly #client: RedisClient;
@@ -247,74 +272,165 @@ export class RedisBackend implements PersistenceBackend {
     return this.#list('dead_letter', query) as Promise<PersistedDeadLetter[]>;
   }
 
-  async scan(options: OperationOptions = {}): Promise<ScanReport> {
-    this.#assertOpen();
+  /**
+   * The visible records (what lists show: retention applied, one copy per id, damaged and oversized
+   * entries skipped) of `kinds` with `since <= timestamp < until`, oldest first per kind, with the
+   * stored `data` as `line`. Two passes per stream: newest-first to decide retention and find the
+   * older copies of duplicated ids (as lists decide them), then oldest-first from the oldest
+   * visible entry, yielding as it reads. Memory: one page, the de-duplication window while
+   * deciding, and the ids of duplicate copies.
+   */
+  async *records(options: ReadOptions = {}): AsyncGenerator<StoredRecord> {
+    this.#guard.assertOpen();
+    throwIfAborted('read', options);
     try {
-      await this.#prepare('scan');
-      const { anomalies } = await this.#scan(options);
-      const report = { backend: NAME, anomalies };
-      this.metrics.scanned(report);
-      return report;
+      await this.#prepare('read');
     } catch (error) {
-      this.metrics.scanFailed(error);
+      throw commandError('read', error, this.#cluster);
+    }
+    const { since, until } = options;
+    for (const kind of RECORD_KINDS) {
+      if (options.kinds !== undefined && !options.kinds.includes(kind)) continue;
+      const key = this.keys[kind];
+      let visible: Visible;
+      try {
+        visible = await this.#visible(kind, options);
+      } catch (error) {
+        throw commandError('read', error, this.#cluster);
+      }
+      if (visible.oldest === undefined) continue;
+      const oldestAllowed = this.retention.maxAgeMs === undefined ? Number.NEGATIVE_INFINITY : visible.now - this.retention.maxAgeMs;
+      const pages = pagesForward(this.#client, key, this.#pageSize, this.#maxEntryBytes, visible.oldest, visible.newest);
+      for (;;) {
+        let page: IteratorResult<RawEntry[]>;
+        try {
+          page = await pages.next();
+        } catch (error) {
+          throw commandError('read', error, this.#cluster);
+        }
+        if (page.done) break;
+        throwIfAborted('read', options);
+        for (const entry of page.value) {
+          const verdict = inspectEntry(entry, kind, this.#maxEntryBytes);
+          // Between the oldest and newest visible entries, retention hid only aged records and older copies.
+          if (!verdict.ok || verdict.record.timestamp < oldestAllowed || visible.duplicates.has(entry.id)) continue;
+          const { timestamp } = verdict.record;
+          if ((since !== undefined && timestamp < since) || (until !== undefined && !(timestamp < until))) continue;
+          yield { record: verdict.record, line: verdict.data.toString('utf8') };
+        }
+      }
+    }
+  }
+
+  /**
+   * Records, bytes (the stored `data` plus one, as a file line), oldest and newest timestamp of
+   * the visible records, per kind. XLEN cannot answer this (it counts duplicates, invalid entries
+   * and what retention hides, and knows no sizes or timestamps), so each stream is read once,
+   * newest first, deciding entry by entry as lists do, and stops where retention is full.
+   */
+  async stats(options: { signal?: AbortSignal } = {}): Promise<StoreStats> {
+    this.#guard.assertOpen();
+    throwIfAborted('statistics', options);
+    try {
+      await this.#prepare('statistics');
+      const kinds = {} as StoreStats['kinds'];
+      for (const kind of RECORD_KINDS) kinds[kind] = (await this.#visible(kind, options)).stats;
+      return { backend: NAME, kinds, total: totalOf(kinds) };
+    } catch (error) {
+      throw commandError('statistics', error, this.#cluster);
+    }
+  }
+
+  /** One newest-first pass deciding what a list shows of a stream: its bounds, tally and older copies. */
+  async #visible(kind: RecordKind, options: { signal?: AbortSignal }): Promise<Visible> {
+    const now = this.#clock();
+    const retention = new NewestFirstRetention(this.retention, now, DEDUP_WINDOW);
+    const visible: Visible = { now, oldest: undefined, newest: undefined, duplicates: new Set(), stats: { records: 0, bytes: 0, oldest: null, newest: null } };
+    const { stats } = visible;
+    for await (const page of pagesBackward(this.#client, this.keys[kind], this.#pageSize, this.#maxEntryBytes)) {
+      throwIfAborted('read', options);
+      for (const entry of page) {
+        const verdict = inspectEntry(entry, kind, this.#maxEntryBytes);
+        if (!verdict.ok) continue;
+        const decision = retention.decide(verdict.record, verdict.bytes);
+        if (decision === 'duplicate') visible.duplicates.add(entry.id);
+        if (retention.full) return visible;
+        if (decision !== 'keep') continue;
+        visible.newest ??= entry.id;
+        visible.oldest = entry.id;
+        const { timestamp } = verdict.record;
+        stats.records += 1;
+        stats.bytes += verdict.bytes;
+        if (stats.oldest === null || timestamp < stats.oldest) stats.oldest = timestamp;
+        if (stats.newest === null || timestamp > stats.newest) stats.newest = timestamp;
+      }
+    }
+    return visible;
+  }
+
+  async scan(options: OperationOptions = {}): Promise<ScanReport> {
+    this.#guard.assertOpen();
+    throwIfAborted('scan', options);
+    try {
+      return await observeScan(this.metrics, this.#log, async () => {
+        await this.#prepare('scan');
+        return { backend: NAME, anomalies: (await this.#scan(options)).anomalies };
+      });
+    } catch (error) {
       throw commandError('scan', error);
     }
   }
 
   async recover(config: RecoveryConfig, options: OperationOptions = {}): Promise<RecoveryReport> {
-    this.#assertOpen();
-    const mode = config?.mode;
-    if (mode !== 'ignore' && mode !== 'repair' && mode !== 'quarantine') {
-      throw new PapyraError('PAPYRA_INVALID_CONFIG', `Unknown recovery mode ${JSON.stringify(mode)}; use ignore, repair or quarantine.`);
-    }
-    if (mode === 'quarantine' && !config.quarantineDir) {
-      throw new PapyraError('PAPYRA_INVALID_CONFIG', 'Quarantine needs a quarantineDir to keep the removed entries in.');
-    }
+    this.#guard.assertOpen();
+    const { mode, quarantineDir } = checkRecoveryConfig(config);
+    throwIfAborted('recovery', options);
     try {
-      await this.#prepare('recovery');
-      const found = await this.#scan(options);
-      const scan = { backend: NAME, anomalies: found.anomalies };
-      const repaired = new Set<string>();
-      const quarantined: string[] = [];
-      let dropped = 0;
-      if (mode === 'repair') {
-        dropped = await this.#deleteEntries(found.flagged, repaired, options.signal);
-      } else if (mode === 'quarantine') {
-        dropped = await this.#quarantine(found.flagged, config.quarantineDir!, repaired, quarantined, options.signal);
-      }
-      const postScan = { backend: NAME, anomalies: (await this.#scan({})).anomalies };
-      this.metrics.recovered(true);
-      if (dropped > 0) this.#log.info({ mode, dropped, streams: [...repaired] }, 'redis store recovered');
-      return {
-        backend: NAME,
-        mode,
-        scan,
-        postScan,
-        repairedFiles: [...repaired],
-        quarantinedFiles: quarantined,
-        keptRecords: found.entries - found.flagged.length,
-        droppedRecords: dropped,
-      };
+      return await observeRecovery(this.metrics, this.#log, () => this.#recover(mode, quarantineDir, options));
     } catch (error) {
-      this.metrics.recovered(false, error);
       throw commandError('recovery', error);
     }
   }
 
+  /** Scan, then delete or quarantine what it flagged (by entry id), then scan again. */
+  async #recover(mode: RecoveryConfig['mode'], quarantineDir: string | undefined, options: OperationOptions): Promise<RecoveryReport> {
+    await this.#prepare('recovery');
+    const found = await this.#scan(options);
+    const scan = { backend: NAME, anomalies: found.anomalies };
+    const repaired = new Set<string>();
+    const quarantined: string[] = [];
+    let dropped = 0;
+    if (mode === 'repair') {
+      dropped = await this.#deleteEntries(found.flagged, repaired, options.signal);
+    } else if (mode === 'quarantine') {
+      dropped = await this.#quarantine(found.flagged, quarantineDir!, repaired, quarantined, options.signal);
+    }
+    const postScan = { backend: NAME, anomalies: (await this.#scan({})).anomalies };
+    return {
+      backend: NAME,
+      mode,
+      scan,
+      postScan,
+      repairedFiles: [...repaired],
+      quarantinedFiles: quarantined,
+      keptRecords: found.entries - found.flagged.length,
+      droppedRecords: dropped,
+    };
+  }
+
   async compact(options: OperationOptions = {}): Promise<CompactionReport> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
+    throwIfAborted('compaction', options);
     try {
-      await this.#prepare('compaction');
-      const report = { backend: NAME, beforeRecords: 0, afterRecords: 0, beforeBytes: 0, afterBytes: 0, removedRecords: 0, reclaimedBytes: 0 };
-      const total = await this.#totalEntries();
-      for (const kind of RECORD_KINDS) await this.#compactStream(kind, report, total, options);
-      report.afterRecords = report.beforeRecords - report.removedRecords;
-      report.afterBytes = report.beforeBytes - report.reclaimedBytes;
-      this.metrics.compacted(true);
-      if (report.removedRecords > 0) this.#log.info({ ...report }, 'redis streams compacted');
-      return report;
+      return await observeCompaction(this.metrics, this.#log, async () => {
+        await this.#prepare('compaction');
+        const tally: CompactionTally = { beforeRecords: 0, beforeBytes: 0, removedRecords: 0, reclaimedBytes: 0 };
+        const total = await this.#totalEntries();
+        for (const kind of RECORD_KINDS) await this.#compactStream(kind, tally, total, options);
+        const { beforeRecords, beforeBytes } = tally;
+        return compactionReport(NAME, { beforeRecords, beforeBytes, afterRecords: beforeRecords - tally.removedRecords, afterBytes: beforeBytes - tally.reclaimedBytes });
+      });
     } catch (error) {
-      this.metrics.compacted(false, error);
       throw commandError('compaction', error);
     }
   }
@@ -326,45 +442,56 @@ export class RedisBackend implements PersistenceBackend {
    * `flushTimeoutMs` without progress (the records stay buffered).
    */
   async flush(): Promise<void> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
     await this.#writes.flush(() => this.#lastConnectionError);
   }
 
   /**
-   * PING, bounded by `timeoutMs` (default 1,000 ms): resolves when Redis answers; rejects with
-   * PAPYRA_BACKEND_UNAVAILABLE when it does not (PAPYRA_INVALID_CONFIG for refused credentials,
-   * PAPYRA_ABORTED when `signal` fires). Never changes the store.
+   * PING, bounded by `timeoutMs` (default 1,000 ms): resolves when Redis answers. Rejects with
+   * PAPYRA_BACKEND_UNAVAILABLE, at once with the connection error as `cause` while Redis cannot
+   * be reached (e.g. ECONNREFUSED), or with `details.timeout: true` when nothing happened in time
+   * (a frozen server, a silent network); PAPYRA_INVALID_CONFIG for refused credentials;
+   * PAPYRA_ABORTED when `signal` fires. Never changes the store.
    */
   async probe(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
     const timeoutMs = positive('timeoutMs', options.timeoutMs, 1_000);
+    throwIfAborted('probe', options);
+    const client = this.#client;
     const { signal } = options;
-    if (signal?.aborted) throw abortedError('The probe');
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const ping = (async () => {
-      await waitReady(this.#client, timeoutMs, 'probe', () => this.#lastConnectionError);
-      const reply = await this.#client.ping();
-      if (reply !== 'PONG') throw new Error(`unexpected PING reply ${JSON.stringify(reply)}`);
-    })();
-    ping.catch(() => undefined);
-    const bound = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        // A connection error is the cause only while disconnected; a frozen server just says nothing.
-        const cause = this.#client.status === 'ready' ? undefined : this.#lastConnectionError;
-        reject(unavailableError(`probe: no answer within ${timeoutMs} ms`, cause, { timeout: true, timeoutMs }));
-      }, timeoutMs);
-      onAbort = () => reject(abortedError('The probe'));
-      signal?.addEventListener('abort', onAbort, { once: true });
+    // One timer and the client's own events decide: whichever comes first settles the probe.
+    await new Promise<void>((resolve, reject) => {
+      const finish = (error?: unknown) => {
+        clearTimeout(timer);
+        client.off('ready', ping);
+        client.off('error', refused);
+        signal?.removeEventListener('abort', aborted);
+        if (error === undefined) resolve();
+        else reject(commandError('probe', error, this.#cluster));
+      };
+      const ping = () => {
+        client.off('ready', ping);
+        client.ping().then((reply) => finish(reply === 'PONG' ? undefined : new Error(`unexpected PING reply ${JSON.stringify(reply)}`)), finish);
+      };
+      const refused = (error: unknown) =>
+        finish(isConfigReply(error) ? configError(`probe: ${describeError(error)}`, error) : unavailableError('probe: cannot connect', error));
+      const aborted = () => {
+        try {
+          throwIfAborted('probe', options);
+        } catch (error) {
+          finish(error);
+        }
+      };
+      const timer = setTimeout(() => finish(unavailableError(`probe: no answer within ${timeoutMs} ms`, undefined, { timeout: true, timeoutMs })), timeoutMs);
+      signal?.addEventListener('abort', aborted, { once: true });
+      if (client.status === 'ready') return ping();
+      // Not connected: the last connection error (cleared on 'ready') is the answer, else the next one.
+      if (this.#lastConnectionError !== undefined) return refused(this.#lastConnectionError);
+      if (client.status === 'end') return finish(unavailableError('probe: the connection has ended'));
+      client.on('ready', ping);
+      client.on('error', refused);
+      startConnecting(client);
     });
-    try {
-      await Promise.race([ping, bound]);
-    } catch (error) {
-      throw commandError('probe', error, this.#cluster);
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) signal?.removeEventListener('abort', onAbort);
-    }
   }
 
   /**
@@ -374,6 +501,7 @@ export class RedisBackend implements PersistenceBackend {
    * close rejects whenever something was dropped.
    */
   close(): Promise<void> {
+    this.#guard.markClosed();
     this.#closing ??= this.#shutdown();
     return this.#closing;
   }
@@ -402,18 +530,9 @@ export class RedisBackend implements PersistenceBackend {
     if (failure !== undefined) throw failure;
   }
 
-  #assertOpen(): void {
-    if (this.#closing) throw backendClosedError(NAME);
-  }
-
   async #write(kind: RecordKind, record: PersistedRecord): Promise<void> {
-    this.#assertOpen();
-    if (record?.kind !== kind) {
-      throw new PapyraError('PAPYRA_INVALID_RECORD', `Expected a ${kind} record, got ${JSON.stringify(record?.kind)}.`);
-    }
-    if (!isValidTimestamp(record.timestamp)) {
-      throw new PapyraError('PAPYRA_INVALID_RECORD', `The record's timestamp ${String(record.timestamp)} is not a finite epoch-millisecond time within ±8.64e15.`);
-    }
+    this.#guard.assertOpen();
+    validateRecord(record, kind);
     const data = encodeRecord(record);
     // Refused here rather than stored as an entry no reader would ever read.
     if (data.length > this.#maxEntryBytes && Buffer.byteLength(data) > this.#maxEntryBytes) {
@@ -429,7 +548,7 @@ export class RedisBackend implements PersistenceBackend {
   }
 
   async #list(kind: RecordKind, query: ListQuery = {}): Promise<PersistedRecord[]> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
     const q = normalizeListQuery(query);
     try {
       await this.#prepare('list');
@@ -476,7 +595,7 @@ export class RedisBackend implements PersistenceBackend {
     for (const kind of RECORD_KINDS) {
       const key = this.keys[kind];
       for await (const page of pagesForward(this.#client, key, this.#pageSize, this.#maxEntryBytes)) {
-        if (options.signal?.aborted) throw abortedError('The scan');
+        throwIfAborted('scan', options);
         for (const entry of page) {
           const verdict = inspectEntry(entry, kind, this.#maxEntryBytes);
           if (verdict.ok) continue;
@@ -494,7 +613,7 @@ export class RedisBackend implements PersistenceBackend {
   async #deleteEntries(flagged: Flagged[], repaired: Set<string>, signal: AbortSignal | undefined): Promise<number> {
     let dropped = 0;
     for (let i = 0; i < flagged.length; i += 500) {
-      if (signal?.aborted) throw abortedError('The recovery');
+      throwIfAborted('recovery', { signal });
       const pipeline = this.#client.pipeline();
       const chunk = flagged.slice(i, i + 500);
       for (const f of chunk) pipeline.xdel(f.key, f.entry.id);
@@ -520,7 +639,7 @@ export class RedisBackend implements PersistenceBackend {
     }
     let dropped = 0;
     for (const flaggedEntry of flagged) {
-      if (signal?.aborted) throw abortedError('The recovery');
+      throwIfAborted('recovery', { signal });
       const { key, anomaly } = flaggedEntry;
       // An oversized entry was never read: quarantine keeps its original bytes, read now (one at a time).
       const entry = oversizedBytes(flaggedEntry.entry) === undefined ? flaggedEntry.entry : await readWholeEntry(this.#client, key, flaggedEntry.entry.id);
@@ -546,7 +665,7 @@ export class RedisBackend implements PersistenceBackend {
    * kept entry, goes with one exact `XTRIM MINID`. Entries that are not valid records are kept:
    * they are scan's business, not compaction's.
    */
-  async #compactStream(kind: RecordKind, report: CompactionReport, total: number, options: OperationOptions): Promise<void> {
+  async #compactStream(kind: RecordKind, report: CompactionTally, total: number, options: OperationOptions): Promise<void> {
     const key = this.keys[kind];
     const retention = new NewestFirstRetention(this.retention, this.#clock(), DEDUP_WINDOW);
     let oldestKept: string | undefined;
@@ -569,7 +688,7 @@ export class RedisBackend implements PersistenceBackend {
       runOverflow = false;
     };
     for await (const page of pagesBackward(this.#client, key, this.#pageSize, this.#maxEntryBytes)) {
-      if (options.signal?.aborted) throw abortedError('The compaction');
+      throwIfAborted('compaction', options);
       newestSeen ??= page[0]!.id;
       for (const entry of page) {
         const verdict = inspectEntry(entry, kind, this.#maxEntryBytes);
@@ -599,7 +718,7 @@ export class RedisBackend implements PersistenceBackend {
 
   /** Counts stored records per kind; every max(`maxRecords`, 100) of them, trims what lists no longer show. */
   #maybeTrim(kind: RecordKind, records: number): void {
-    if (this.#trimEvery === undefined || this.#closing) return;
+    if (this.#trimEvery === undefined || this.#guard.closed) return;
     const since = (this.#sinceTrim.get(kind) ?? 0) + records;
     this.#sinceTrim.set(kind, since);
     if (since < this.#trimEvery || this.#trims.has(kind)) return;

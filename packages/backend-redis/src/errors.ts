@@ -74,7 +74,3 @@ export function commandError(what: string, error: unknown, clusterClient = false
   }
   return unavailableError(what, error);
 }
-
-export function abortedError(what: string): PapyraError {
-  return new PapyraError('PAPYRA_ABORTED', `${what} was aborted.`);
-}

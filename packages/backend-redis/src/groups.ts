@@ -1,10 +1,11 @@
-import type { Cluster, Redis } from 'ioredis';
 import { PapyraError, inspectLine, silentLogger, type Logger, type PersistedRecord } from '@papyra/persistence-contract';
+import type { RedisClientLike } from './client.js';
 import { waitReady, type RedisClient } from './connection.js';
 import { commandError, describeError, isReplyError } from './errors.js';
 import type { RawEntry } from './streams.js';
 
-type AnyClient = Redis | Cluster;
+/** An ioredis 5.x or 6.x `Redis` or `Cluster`. */
+type AnyClient = RedisClientLike;
 
 /** A record read through a consumer group, with what is needed to ack or claim it. */
 export interface ConsumedEntry {

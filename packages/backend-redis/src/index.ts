@@ -1,5 +1,6 @@
 export { RedisBackend, type RedisBackendOptions } from './backend.js';
-export type { StreamKeys } from './streams.js';
+export type { StreamKeys } from './keys.js';
+export type { RedisClientLike } from './client.js';
 export {
   ensureGroup,
   consume,

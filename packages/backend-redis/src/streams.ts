@@ -1,26 +1,6 @@
 import { inspectLine, type AnomalyType, type PersistedRecord, type RecordKind } from '@papyra/persistence-contract';
 import type { RedisClient } from './connection.js';
-
-/** The stream of each record kind, named as Python Papyra names them. */
-export const STREAM_SUFFIX: Record<RecordKind, string> = { event: 'events', audit: 'audits', dead_letter: 'dead_letters' };
-
-export interface StreamKeys {
-  event: string;
-  audit: string;
-  dead_letter: string;
-  quarantine: string;
-}
-
-/** `<prefix>:<systemId>:<suffix>`; in cluster mode the system id is a hash tag so all share a slot. */
-export function streamKeys(prefix: string, systemId: string, cluster: boolean): StreamKeys {
-  const base = cluster ? `${prefix}:{${systemId}}` : `${prefix}:${systemId}`;
-  return {
-    event: `${base}:${STREAM_SUFFIX.event}`,
-    audit: `${base}:${STREAM_SUFFIX.audit}`,
-    dead_letter: `${base}:${STREAM_SUFFIX.dead_letter}`,
-    quarantine: `${base}:quarantine`,
-  };
-}
+import { STREAM_SUFFIX } from './keys.js';
 
 /** One stream entry as stored: its id and raw field/value pairs. */
 export interface RawEntry {
@@ -29,7 +9,7 @@ export interface RawEntry {
 }
 
 export type EntryVerdict =
-  | { ok: true; record: PersistedRecord; bytes: number }
+  | { ok: true; record: PersistedRecord; bytes: number; data: Buffer }
   | { ok: false; type: AnomalyType; detail: string };
 
 /** Classifies an entry: a record of the stream's kind, or the anomaly it is. Never throws. */
@@ -50,7 +30,7 @@ export function inspectEntry(entry: RawEntry, kind: RecordKind, maxEntryBytes: n
     return { ok: false, type: 'INVALID_RECORD', detail: `entry ${entry.id}: a ${verdict.record.kind} record in the ${STREAM_SUFFIX[kind]} stream` };
   }
   // Byte retention counts what is stored (the line plus the `\n` it would have in a file).
-  return { ok: true, record: verdict.record, bytes: data.length + 1 };
+  return { ok: true, record: verdict.record, bytes: data.length + 1, data };
 }
 
 function fieldValue(fields: Buffer[], name: string): Buffer | undefined {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
+import { RedisBackend } from '../src/index.js';
 import { backoffMs } from '../src/connection.js';
 import { classifyFailure } from '../src/errors.js';
+import { settlesWithin } from './support/records.js';
+import { assertOurPort } from './support/servers.js';
 
 const reply = (message: string) => Object.assign(new Error(message), { name: 'ReplyError' });
 
@@ -26,4 +29,26 @@ describe('classifying a failed write', () => {
     expect(classifyFailure(reply('MOVED 3999 127.0.0.1:7001'), false)).toBe('config');
     expect(classifyFailure(reply('MOVED 3999 127.0.0.1:7001'), true)).toBe('transient');
   });
+});
+
+describe('probe() against a port nothing listens on', () => {
+  it('rejects promptly, every time, with the refusal as its cause (not as a timeout)', async () => {
+    const port = 17020; // our range; nothing is started on it
+    assertOurPort(port);
+    const b = new RedisBackend({ url: `redis://127.0.0.1:${port}`, prefix: 'papyra-test:probe' });
+    try {
+      // Right after construction (no connection error seen yet), then while reconnecting.
+      for (let attempt = 0; attempt < 4; attempt++) {
+        const result = await settlesWithin(b.probe({ timeoutMs: 20_000 }), 10_000);
+        expect(result.status).toBe('rejected');
+        const error = (result as PromiseRejectedResult).reason as { code: string; message: string; details: Record<string, unknown>; cause?: { code?: string } };
+        expect(error).toMatchObject({ code: 'PAPYRA_BACKEND_UNAVAILABLE', cause: { code: 'ECONNREFUSED' } });
+        expect(error.message).toContain('ECONNREFUSED');
+        expect(error.details['timeout']).toBeUndefined();
+        await new Promise((resolve) => setTimeout(resolve, attempt * 150));
+      }
+    } finally {
+      await b.close().catch(() => undefined);
+    }
+  }, 60_000);
 });

@@ -1,14 +1,10 @@
 import { constants } from 'node:fs';
 import { access, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname } from 'node:path';
 import {
   PapyraError,
-  backendClosedError,
   normalizeListQuery,
-  normalizeRetention,
   retainedMask,
-  silentLogger,
-  systemClock,
   totalOf,
   type Anomaly,
   type BackendCapabilities,
@@ -22,43 +18,49 @@ import {
   type PersistedRecord,
   type PersistenceBackend,
   type PersistenceMetrics,
+  type ReadOptions,
   type RecordKind,
   type RecoveryConfig,
   type RecoveryReport,
   type RetentionPolicy,
   type ScanReport,
+  type StoredRecord,
   type StoreStats,
   type WallClock,
 } from '@papyra/persistence-contract';
 import {
-  DEFAULT_MAX_LINE_BYTES,
-  appendRecord,
+  ClosedGuard,
   checkRecoveryConfig,
-  clearLeftovers,
-  collectStatistics,
-  collectRetentionItems,
+  cleanRecovery,
   compactionReport,
-  emptyRecovery,
-  findLeftovers,
-  fsError,
-  listRecords,
   observeCompaction,
   observeRecovery,
   observeScan,
+  throwIfAborted,
+} from '@papyra/persistence-contract/kit';
+import {
+  appendRecord,
+  bounded,
+  clearLeftovers,
+  collectStatistics,
+  collectRetentionItems,
+  findLeftovers,
+  fsError,
+  listRecords,
+  normalizeFileOptions,
   quarantineCopy,
   repairSegment,
   rewriteExcluding,
   scanSegment,
   segmentOperation,
   resolveDataPath,
-  throwIfAborted,
+  visibleRecords,
   type ByteRange,
   type FileBackendOptions,
   type FsyncMode,
   type RewriteRecovery,
   type SegmentSource,
 } from '@papyra/backend-ndjson/segments';
-import { invalidConfig } from './errors.js';
 import { commitJournal, readJournal, rollForward, stagedOf, type JournalState, type JournalStep } from './journal.js';
 import { listSet, type SetLayout } from './layout.js';
 import { SetWriter } from './set-writer.js';
@@ -80,7 +82,6 @@ export interface RotatingBackendOptions extends FileBackendOptions {
   staleWindow?: number;
 }
 
-const FSYNC_MODES: readonly FsyncMode[] = ['never', 'interval', 'always'];
 const NAME = 'rotating';
 
 /** Papyra persistence in a bounded set of rotated NDJSON files (SPEC §7), built on the ndjson segment primitives. */
@@ -101,35 +102,28 @@ export class RotatingBackend implements PersistenceBackend {
   readonly #maxLineBytes: number;
   readonly #snapshot: SnapshotOptions;
   readonly #staleWindow: number | undefined;
+  readonly #guard = new ClosedGuard(NAME);
   #closing: Promise<void> | null = null;
 
   constructor(options: RotatingBackendOptions) {
-    if (typeof options?.path !== 'string' || options.path === '') throw invalidConfig('RotatingBackend needs a non-empty `path`.');
-    const fsync = options.fsync ?? 'interval';
-    if (!FSYNC_MODES.includes(fsync)) throw invalidConfig(`fsync must be one of ${FSYNC_MODES.join(', ')}, got ${JSON.stringify(fsync)}.`, { fsync });
-    for (const key of ['maxBytes', 'maxFiles', 'fsyncIntervalMs', 'maxLineBytes', 'readAttempts', 'staleWindow'] as const) {
-      const value = options[key];
-      if ((value !== undefined || key === 'maxBytes' || key === 'maxFiles') && (!Number.isSafeInteger(value) || (value as number) <= 0)) {
-        throw invalidConfig(`${key} must be a positive integer, got ${JSON.stringify(value)}.`, { [key]: value });
-      }
-    }
-    this.path = resolve(options.path);
+    const settings = normalizeFileOptions(NAME, options, { required: ['maxBytes', 'maxFiles'], optional: ['readAttempts', 'staleWindow'] });
+    this.path = settings.path;
     this.maxBytes = options.maxBytes;
     this.maxFiles = options.maxFiles;
-    this.fsync = fsync;
-    this.retention = normalizeRetention(options.retention);
-    this.#clock = options.clock ?? systemClock;
-    this.#maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.fsync = settings.fsync;
+    this.retention = settings.retention;
+    this.#clock = settings.clock;
+    this.#maxLineBytes = settings.maxLineBytes;
+    this.#log = settings.log;
     this.#snapshot = options.readAttempts !== undefined ? { attempts: options.readAttempts } : {};
     this.#staleWindow = options.staleWindow;
-    this.#log = (options.logger ?? silentLogger).child({ component: 'persistence', backend: NAME });
     this.#set = SetWriter.attach({
       // Through symbolic links: one set, one writer, however it is reached.
       path: resolveDataPath(this.path),
       maxBytes: this.maxBytes,
       maxFiles: this.maxFiles,
-      fsync,
-      ...(options.fsyncIntervalMs !== undefined && { fsyncIntervalMs: options.fsyncIntervalMs }),
+      fsync: this.fsync,
+      ...(settings.fsyncIntervalMs !== undefined && { fsyncIntervalMs: settings.fsyncIntervalMs }),
       logger: this.#log,
     });
     this.#layout = this.#set.layout;
@@ -162,7 +156,7 @@ export class RotatingBackend implements PersistenceBackend {
 
   /** The members of the set that exist now, oldest first (as readers see them). */
   async files(): Promise<string[]> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
     return (await viewOf(this.#layout)).files.map((f) => f.path);
   }
 
@@ -172,7 +166,7 @@ export class RotatingBackend implements PersistenceBackend {
    * streaming pass (two with a count or byte retention limit).
    */
   async stats(options: { signal?: AbortSignal } = {}): Promise<StoreStats> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
     await this.#set.writer.written();
     const { kinds } = await this.#snapshotRead((snapshot) =>
       collectStatistics(
@@ -183,9 +177,31 @@ export class RotatingBackend implements PersistenceBackend {
     return { backend: NAME, kinds, total: totalOf(kinds) };
   }
 
+  /**
+   * Streams the visible records of the set (what lists show) of `kinds`, `since <= timestamp <
+   * until`, oldest first per kind, each with its line as stored, from one consistent snapshot held
+   * open until the iteration ends. Memory is bounded whatever the set's size: one pass per kind
+   * (after a counting pass when `maxRecords` or `maxTotalBytes` is set), a batch held at a time.
+   */
+  async *records(options: ReadOptions = {}): AsyncGenerator<StoredRecord> {
+    this.#guard.assertOpen();
+    throwIfAborted('read', options);
+    await this.#set.writer.written();
+    const snapshot = await openSnapshot(this.#layout, this.#snapshot);
+    try {
+      yield* visibleRecords(
+        snapshot.files.map((f) => f.segment),
+        options,
+        { retention: this.retention, now: this.#clock(), maxLineBytes: this.#maxLineBytes },
+      );
+    } finally {
+      await snapshot.close();
+    }
+  }
+
   /** Read-only: line anomalies of every file, our leftovers, an unfinished compaction, and orphans. */
   async scan(options: OperationOptions = {}): Promise<ScanReport> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
     return this.#set.serial(async () => {
       await this.#set.writer.written();
       return (await observeScan(this.metrics, this.#log, () => this.#snapshotRead((snapshot) => this.#scanSnapshot(snapshot, options, 'scan')))).report;
@@ -193,15 +209,15 @@ export class RotatingBackend implements PersistenceBackend {
   }
 
   async recover(config: RecoveryConfig, options: OperationOptions = {}): Promise<RecoveryReport> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
     const recovery = checkRecoveryConfig(config);
     return this.#set.serial(() =>
       observeRecovery(this.metrics, this.#log, () =>
         recovery.mode === 'ignore'
           ? this.#recoverIgnore(options)
           : this.#rewriting(
-              () => this.#repair(recovery, options),
-              () => emptyRecovery(NAME, recovery.mode),
+              () => this.#repair(recovery as RewriteRecovery, options),
+              () => cleanRecovery(NAME, recovery.mode),
             ),
       ),
     );
@@ -209,7 +225,7 @@ export class RotatingBackend implements PersistenceBackend {
 
   /** Physically applies retention across the set, committed atomically by a journal. Never runs by itself. */
   async compact(options: OperationOptions = {}): Promise<CompactionReport> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
     return this.#set.serial(() =>
       observeCompaction(this.metrics, this.#log, () =>
         this.#rewriting(
@@ -226,47 +242,33 @@ export class RotatingBackend implements PersistenceBackend {
    * what it should be, and is writable, as is the directory rotation renames in.
    */
   async probe(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
-    this.#assertOpen();
-    const { signal, timeoutMs = 5000 } = options;
-    throwIfAborted(signal);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new PapyraError('PAPYRA_BACKEND_UNAVAILABLE', `The rotation set ${this.path} did not answer within ${timeoutMs} ms.`, { details: { path: this.path, timeoutMs } })),
-        timeoutMs,
-      );
-    });
-    let onAbort: (() => void) | undefined;
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(abortedError(signal));
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      await Promise.race([probeSet(this.#layout.path), timeout, aborted]);
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) signal?.removeEventListener('abort', onAbort);
-    }
+    this.#guard.assertOpen();
+    const { timeoutMs = 5000 } = options;
+    throwIfAborted('probe', options);
+    await bounded(probeSet(this.#layout.path), timeoutMs, options.signal, () =>
+      new PapyraError('PAPYRA_BACKEND_UNAVAILABLE', `The rotation set ${this.path} did not answer within ${timeoutMs} ms.`, { details: { path: this.path, timeoutMs } }),
+    );
   }
 
   /** Resolves when every accepted write is as durable as the fsync mode promises and rotation's counts are in the metrics. */
   async flush(): Promise<void> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
     await this.#set.writer.flush();
     await this.#set.settled();
   }
 
   close(): Promise<void> {
+    this.#guard.markClosed();
     this.#closing ??= this.#set.detach();
     return this.#closing;
   }
 
-  #assertOpen(): void {
-    if (this.#closing) throw backendClosedError(NAME);
-  }
-
   #append(record: PersistedRecord, kind: RecordKind): Promise<void> {
-    if (this.#closing) return Promise.reject(backendClosedError(NAME));
+    try {
+      this.#guard.assertOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return appendRecord(this.#set.writer, this.metrics, record, kind);
   }
 
@@ -281,7 +283,7 @@ export class RotatingBackend implements PersistenceBackend {
   }
 
   async #list<T extends PersistedRecord>(kind: RecordKind, query: ListQuery | undefined): Promise<T[]> {
-    this.#assertOpen();
+    this.#guard.assertOpen();
     const q = normalizeListQuery(query);
     if (q.limit === 0) return [];
     await this.#set.writer.written();
@@ -480,10 +482,6 @@ function journalAnomalies(journal: JournalState): Anomaly[] {
       ? 'journal of a committed compaction that was interrupted: recovery, the next compaction or the next write completes it'
       : `unreadable compaction journal (${journal.reason}): recovery removes it`;
   return [{ type: 'UNEXPECTED_FILE', path: journal.path, line: null, offset: null, detail }];
-}
-
-function abortedError(signal: AbortSignal | undefined): PapyraError {
-  return new PapyraError('PAPYRA_ABORTED', 'The operation was aborted.', { cause: signal?.reason });
 }
 
 /** The active file if it exists (a regular file, writable), else the nearest existing directory on its path (writable). */

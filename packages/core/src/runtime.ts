@@ -82,7 +82,8 @@ export class Runtime {
   state: SystemState = 'new';
   #nextId = 1;
   #untilSample = 1;
-  #sliceLeft = SLICE_TURNS;
+  #sliceOpen = false;
+  #sliceLeft = 0;
   #sliceEnds = 0;
   #yielding = false;
   #deferred: (() => void)[] = [];
@@ -114,14 +115,21 @@ export class Runtime {
 
   /**
    * Charges one turn to the current slice. False once the slice is spent: the caller must not run
-   * its turn now but hand its continuation to `defer`.
+   * its turn now but hand its continuation to `defer`. A slice opens with the first turn after a
+   * macrotask boundary and arms one setImmediate, which closes it: so a slice is the promise-job
+   * work between two boundaries, and an idle spell never leaves a stale one behind.
    */
   take(): boolean {
     if (this.#yielding) return false;
+    if (!this.#sliceOpen) {
+      this.#sliceOpen = true;
+      this.#sliceLeft = SLICE_TURNS;
+      this.#sliceEnds = performance.now() + SLICE_MS;
+      setImmediate(this.#resume);
+    }
     const left = --this.#sliceLeft;
     if (left > 0 && ((left & 31) !== 0 || performance.now() < this.#sliceEnds)) return true;
     this.#yielding = true;
-    setImmediate(this.#resume);
     return false;
   }
 
@@ -131,9 +139,8 @@ export class Runtime {
   }
 
   #resume = (): void => {
+    this.#sliceOpen = false;
     this.#yielding = false;
-    this.#sliceLeft = SLICE_TURNS;
-    this.#sliceEnds = performance.now() + SLICE_MS;
     const runs = this.#deferred;
     this.#deferred = [];
     // In order; whatever finds the new slice spent again defers itself behind the rest.

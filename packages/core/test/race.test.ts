@@ -3,7 +3,7 @@ import type { PersistedEvent } from '@papyra/persistence-contract';
 import { Actor, ActorSystem, isTerminated, type ActorRef, type OverflowPolicy, type SpawnOptions, type SupervisorDecision, type Terminated } from '../src/index.js';
 
 // A seeded random race over the whole runtime (issue 14, "Done when"). The seed is printed;
-// `SEED=<n>` replays a run. Injected: sync and async crashes (in receive and onStart), stops,
+// `SEED=<n>` replays a run's choices (the interleaving also depends on timers, so not always exactly). Injected: sync and async crashes (in receive and onStart), stops,
 // stopSelf, watches, child spawns, every overflow policy, restart backoff, every parent decision,
 // asks between actors (cycles included, bounded by deadlines), long self-feeding async loops,
 // messages that cannot be encoded (a throwing getter, a revoked Proxy), and close() in the middle

@@ -51,7 +51,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
   const root = fileURLToPath(new URL('../../../', import.meta.url));
-  const current = load(option('--current'), () => readFileSync(`${root}benchmarks.json`, 'utf8'));
+  let current: BenchRecord;
+  try {
+    current = load(option('--current'), () => readFileSync(`${root}benchmarks.json`, 'utf8'));
+  } catch (error) {
+    console.error(`No run to compare (${error instanceof Error ? error.message.split('\n')[0] : String(error)}): run pnpm bench first.`);
+    process.exit(66);
+  }
   let committed: BenchRecord;
   try {
     committed = load(option('--committed'), () => execFileSync('git', ['show', 'HEAD:benchmarks.json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));

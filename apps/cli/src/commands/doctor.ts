@@ -1,9 +1,8 @@
 import { ExitCode } from '../errors.js';
 import { formatTime, keyValues, plural } from '../format.js';
 import { defineCommand } from '../command.js';
-import { storeStats } from '../stats.js';
 import { STARTUP_OPTIONS, describeStartup, indent, startupCheck, startupData, validateStartup } from './persistence.js';
-import { readAll } from './shared.js';
+import { storeFigures } from './shared.js';
 
 /** The startup check a service would run, plus an overview of what the store holds. */
 export const doctorCommand = defineCommand({
@@ -17,7 +16,7 @@ export const doctorCommand = defineCommand({
   validate: validateStartup,
   async run(ctx, args) {
     const out = await startupCheck(ctx, args);
-    const stats = storeStats(await readAll(ctx.backend));
+    const stats = await storeFigures(ctx);
     const { lines, hint } = describeStartup(out, ctx, args.recoveryMode);
     const caps = Object.entries(ctx.backend.capabilities);
     const healthy = out.exitCode === ExitCode.ok;

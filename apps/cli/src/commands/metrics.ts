@@ -1,8 +1,7 @@
 import { ExitCode } from '../errors.js';
 import { defineCommand } from '../command.js';
-import { storeStats } from '../stats.js';
 import { counterLines, indent, statsTable } from './persistence.js';
-import { damagedSkipped, readAll } from './shared.js';
+import { damagedSkipped, storeFigures } from './shared.js';
 
 const SCOPE_NOTE =
   'These counters belong to this papyra process. A running service keeps its own: export them from that process (backend.metrics.snapshot(), or @papyra/opentelemetry).';
@@ -12,7 +11,7 @@ export const metricsCommand = defineCommand({
   describe: 'Records and bytes per kind, oldest and newest record, and this process’s counters',
   examples: [['$0 metrics persistence --path ./papyra.ndjson --json', 'Store figures as JSON']],
   async run(ctx) {
-    const stored = storeStats(await readAll(ctx.backend));
+    const stored = await storeFigures(ctx);
     const damaged = await damagedSkipped(ctx);
     const counters = ctx.backend.metrics.snapshot();
     const text = [`Stored in ${ctx.store}`, statsTable(stored), '', 'Counters of this papyra process:', indent(counterLines(counters)), '', SCOPE_NOTE].join('\n');

@@ -4,8 +4,8 @@ import { ExitCode, configError } from '../errors.js';
 import { brief, formatBytes, formatCount, formatDuration, formatTime, keyValues, plural, table } from '../format.js';
 import { defineCommand, integerFlag, type CommandArgs } from '../command.js';
 import type { CommandContext, CommandResult } from '../run.js';
-import { storeStats, type StoreStats } from '../stats.js';
-import { anomalyCount, anomalyLines, damagedSkipped, damagedUnit, operation, readAll, repairHint, requireCapability } from './shared.js';
+import type { StoreStats } from '../stats.js';
+import { anomalyCount, anomalyLines, damagedSkipped, damagedUnit, operation, repairHint, requireCapability, storeFigures } from './shared.js';
 
 export const scanCommand = defineCommand({
   command: 'scan',
@@ -144,11 +144,15 @@ export const inspectStoreCommand = defineCommand({
   },
   examples: [['$0 persistence inspect --path ./papyra.ndjson --limit 3', 'Overview with the 3 newest records of each kind']],
   async run(ctx, args) {
-    const all = await readAll(ctx.backend);
-    const stats = storeStats(all);
+    const stats = await storeFigures(ctx);
     const damaged = await damagedSkipped(ctx);
-    const newest = <T extends PersistedRecord>(records: readonly T[]) => records.slice(Math.max(0, records.length - args.limit));
-    const latest = { events: newest(all.events), audits: newest(all.audits), deadLetters: newest(all.deadLetters) };
+    // The backends' own `limit`: the newest N, oldest first, without reading everything.
+    const newest = async <T extends PersistedRecord>(list: (q: { limit: number }) => Promise<T[]>) => (args.limit === 0 ? [] : list({ limit: args.limit }));
+    const latest = {
+      events: await newest((q) => ctx.backend.listEvents(q)),
+      audits: await newest((q) => ctx.backend.listAudits(q)),
+      deadLetters: await newest((q) => ctx.backend.listDeadLetters(q)),
+    };
     const caps = Object.entries(ctx.backend.capabilities);
     const lines = [
       `Store ${ctx.store}`,

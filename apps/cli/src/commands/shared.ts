@@ -1,11 +1,20 @@
-import { unsupportedError, type BackendCapabilities, type OperationOptions, type PersistenceBackend, type ScanReport } from '@papyra/persistence-contract';
+import { storeStats, unsupportedError, type BackendCapabilities, type OperationOptions, type PersistenceBackend, type ScanReport } from '@papyra/persistence-contract';
 import { formatAnomaly, formatCount, plural } from '../format.js';
 import type { CommandContext } from '../run.js';
-import type { StoredRecords } from '../stats.js';
+import type { StoreStats, StoredRecords } from '../stats.js';
 
 /** The CLI reads capabilities rather than trying an operation and failing halfway. */
 export function requireCapability(backend: PersistenceBackend, capability: keyof BackendCapabilities, operation: string): void {
   if (!backend.capabilities[capability]) throw unsupportedError(backend.name, operation);
+}
+
+/**
+ * What the store holds per kind, from the contract's `storeStats` (one streaming pass, or the
+ * backend's own aggregates), keyed as `--json` documents show it.
+ */
+export async function storeFigures(ctx: CommandContext): Promise<StoreStats> {
+  const { kinds, total } = await storeStats(ctx.backend, { signal: ctx.signal });
+  return { events: kinds.event, audits: kinds.audit, deadLetters: kinds.dead_letter, total };
 }
 
 /** Every retained record of each kind, oldest first. */

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { FileHandle } from 'node:fs/promises';
-import { throwIfAborted, fsError } from '../errors.js';
+import { throwIfAborted } from '@papyra/persistence-contract/kit';
+import { fsError } from '../errors.js';
 import { openSegment } from './files.js';
 
 /** Longest line held in memory by default; longer lines are reported, never buffered. */
@@ -104,7 +105,7 @@ export async function forEachLine(source: SegmentSource, visit: (line: RawLine) 
   const buf = Buffer.allocUnsafe(chunkBytes);
   try {
     for (;;) {
-      throwIfAborted(options.signal);
+      throwIfAborted('read', options);
       let bytesRead: number;
       try {
         ({ bytesRead } = await handle.read(buf, 0, chunkBytes, pos));
@@ -201,7 +202,7 @@ export async function forEachLineBackward(source: SegmentSource, visit: (line: R
 
   try {
     while (pos > 0) {
-      throwIfAborted(options.signal);
+      throwIfAborted('read', options);
       const readLength = Math.min(chunkBytes, pos);
       pos -= readLength;
       const buf = Buffer.allocUnsafe(readLength);

@@ -3,7 +3,8 @@ import { constants } from 'node:fs';
 import { chmod, copyFile, mkdir, open } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PapyraError } from '@papyra/persistence-contract';
-import { fsError, throwIfAborted } from '../errors.js';
+import { throwIfAborted } from '@papyra/persistence-contract/kit';
+import { fsError } from '../errors.js';
 import { fsyncDir, markTempActive, openSegment } from './files.js';
 import { nodeSegmentFs, type SegmentFs } from './fs.js';
 import { FILE_MODE, resolveDataPath, tempPathFor } from './naming.js';
@@ -62,7 +63,7 @@ export async function rewriteExcluding(path: string, drop: readonly ByteRange[],
     let written = 0;
     let r = 0;
     for (;;) {
-      throwIfAborted(options.signal);
+      throwIfAborted('rewrite', options);
       const { bytesRead } = await source.handle.read(input, 0, chunkBytes, pos).catch((error: unknown) => {
         throw fsError(error, path, 'read');
       });

@@ -20,7 +20,7 @@ export function prng(seed) {
 
 /** Record `i` of a generated store; timestamps never decrease with `i`. */
 export function mixedRecord(i, rng, base = 1_760_000_000_000) {
-  const timestamp = base + Math.floor(i / 3) * 7 + rng.int(0, 2);
+  const timestamp = base + Math.floor(i / 2) * 3; // pairs share a timestamp
   const text = rng.pick(TEXTS);
   const systemId = `sys-${i % 3}`;
   const roll = rng.next();

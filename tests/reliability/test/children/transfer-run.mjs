@@ -8,14 +8,14 @@ import { closeStore, openStore } from './transfer-backends.mjs';
 import { fill } from './transfer-records.mjs';
 
 const job = JSON.parse(process.argv[2]);
-const target = openStore(job.target);
+const target = await openStore(job.target);
 let report;
 if (job.op === 'fill') {
   writeSync(1, 'ready\n');
   await fill(target, job.records, job.seed);
   report = { written: job.records };
 } else {
-  const source = openStore(job.source);
+  const source = await openStore(job.source);
   const options = {
     ...(job.journal && { journal: job.journal }),
     batchSize: job.batchSize,

@@ -114,7 +114,7 @@ export async function ndjsonSection(scale: Scale): Promise<Figure[]> {
         subject: { label: 'NdjsonBackend', unit: 'rec/s', values: papyra },
         baseline: { label: 'batched writeSync of JSON.stringify(record)', unit: 'rec/s', values: baseline },
         target: { kind: 'min-ratio', value: 0.85 },
-        note: 'counted as lines readable in the file afterwards (the last one decoded). The baseline writes the camelCase record, 11% fewer bytes than the snake_case wire line Papyra must write. The producer awaits each distinct promise it got back (the writer gives all callers of a batch one promise)',
+        note: 'counted as lines readable in the file afterwards (the last one decoded). The baseline writes the camelCase record, 11% fewer bytes than the snake_case wire line Papyra must write. The producer awaits each distinct promise it got back (the writer gives all callers of a batch one promise). Bottleneck, from a `node --cpu-prof` profile (packages/persistence-contract/README.md): the writer joining each batch of 1,000 lines (~32% of self time) and GC (~13%); the line encoder is now ~12%, down from 52–55% for the old encodeRecord',
       },
       { id: 'ndjson.append.vs-pino', section: 'ndjson', name: 'sustained append vs pino, same objects', subject: { label: 'NdjsonBackend', unit: 'rec/s', values: pinoRuns[0] }, baseline: { label: 'pino (async destination)', unit: 'rec/s', values: pinoRuns[1] }, target: { kind: 'min-ratio', value: 3 }, note: 'both counted as lines in the file after the destination closed' },
     );

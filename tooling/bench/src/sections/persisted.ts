@@ -197,13 +197,15 @@ export async function persistedSection(scale: Scale): Promise<Figure[]> {
     const figures: Figure[] = arms.slice(1).map((arm, i) => {
       const own = runs[i + 1]!;
       const dropped = own.reduce((sum, r) => sum + r.dropped, 0);
+      const facts = own.map((r) => r.facts);
+      const stored = Math.min(...facts) === Math.max(...facts) ? facts[0]!.toLocaleString('en-US') : `${Math.min(...facts).toLocaleString('en-US')}–${Math.max(...facts).toLocaleString('en-US')}`;
       return {
         id: `persisted.lifecycle.${arm.label.replace(/\W+/g, '-')}`,
         section: 'persisted',
         name: `spawn → 1 message → stop, ${actors} actors, lifecycle facts to ${arm.label}`,
         subject: { label: arm.label, unit: 'actors/s', values: own.map((r) => r.actorsPerSecond) },
         baseline: { label: 'no persistence', unit: 'actors/s', values: runs[0]!.map((r) => r.actorsPerSecond) },
-        note: `timed until close() flushed; ${own[0]!.facts.toLocaleString('en-US')} facts read back per run${dropped ? `, ${dropped} dropped or failed (counted by the writer)` : ', none dropped'}; no SPEC target`,
+        note: `timed until close() flushed; of ${(2 * scale.lifecycleActors).toLocaleString('en-US')} facts per run, ${stored} read back${dropped ? ` and ${dropped.toLocaleString('en-US')} over all runs dropped or failed (counted by the runtime's writer: its queue was full)` : ', none dropped'}; no SPEC target`,
       };
     });
     if (!redisUp || !postgresUp) process.stderr.write(`bench: persisted: ${[!redisUp && 'redis', !postgresUp && 'postgres'].filter(Boolean).join(' and ')} unreachable, rows skipped\n`);
