@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
 import yargs, { type Argv, type CommandModule, type Options } from 'yargs';
+import { actorsCommand, explainCommand } from './commands/actors.js';
+import { diffCommand, exportCommand, importCommand, verifyResult } from './commands/archive.js';
 import { doctorCommand } from './commands/doctor.js';
 import { auditsCommand, deadLettersCommand, eventsCommand, summaryCommand } from './commands/inspect.js';
 import { metricsCommand, metricsResetCommand } from './commands/metrics.js';
@@ -8,14 +9,12 @@ import type { CommandArgs, CommandSpec } from './command.js';
 import { EXIT_CODES_TEXT, usageError } from './errors.js';
 import { makeRedactor, processIo, redactedIo, type Io } from './io.js';
 import { DEFAULT_LOG_LEVEL, LOG_LEVELS, createLogger } from './logger.js';
-import { reportError, runCommand } from './run.js';
+import { reportError, runCommand, printResult } from './run.js';
 import { BACKENDS, envName, kebab, secretUrls, storeOptionList } from './settings.js';
 import type { StoreOption } from './stores/types.js';
 
-// dist/cli.js and src/cli.ts both sit one level below package.json.
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+import { VERSION } from './version.js';
 
-/** Runs the papyra command line (without the program name) and returns the exit code. */
 /** Runs the papyra command line (without the program name) and returns the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
   let exitCode = 0;
@@ -82,6 +81,19 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
         ['$0 metrics persistence --path ./papyra.ndjson', 'Records and bytes per kind'],
       ]),
     )
+    .command(module(exportCommand))
+    .command(module(importCommand))
+    .command({
+      command: 'verify <archive>',
+      describe: 'Check an archive: every file against its manifest, every line a record (exit 0 intact, 2 damaged)',
+      builder: (y: Argv) => y.example([['$0 verify ./backup', 'Is this backup intact?']]),
+      handler: async (args) => {
+        exitCode = await printResult(io, args.json === true, () => verifyResult(String(args['archive']), io.cwd));
+      },
+    })
+    .command(module(diffCommand))
+    .command(module(actorsCommand))
+    .command(module(explainCommand))
     .completion('completion', 'Print a bash/zsh completion script: papyra completion >> ~/.bashrc')
     .example([
       ['$0 persistence scan --path ./papyra.ndjson', 'Look for corruption (read-only)'],

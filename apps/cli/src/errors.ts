@@ -48,6 +48,11 @@ const BY_CODE: Record<string, number> = {
   PAPYRA_NO_SPACE: ExitCode.ioError,
   PAPYRA_READ_ONLY: ExitCode.ioError,
   PAPYRA_ABORTED: ExitCode.interrupted,
+  // Every connection of the pool is busy: temporary, as a lock is.
+  PAPYRA_POOL_EXHAUSTED: ExitCode.locked,
+  PAPYRA_CONCURRENT_MODIFICATION: ExitCode.locked,
+  // An archive that fails its manifest: the same exit as `verify` finding damage.
+  PAPYRA_ARCHIVE_DAMAGED: ExitCode.anomalies,
 };
 
 // Driver errors that escape a backend unwrapped still mean "cannot reach the server".

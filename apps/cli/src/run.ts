@@ -33,6 +33,8 @@ export interface CommandContext {
   progress: ProgressReporter;
   /** Aborted on SIGINT/SIGTERM; pass it to long operations. */
   signal: AbortSignal;
+  /** The directory relative paths of the command line are resolved against. */
+  cwd: string;
   now(): number;
 }
 
@@ -85,7 +87,7 @@ export async function runCommand<A extends GlobalArgs>(args: A, rawIo: Io, comma
     let result: CommandResult;
     try {
       const signal = interrupt.signal;
-      result = await command.run({ backend, logger, store: selected.label, storeInfo, storeArgs: selected.args, progress, signal, now: io.now }, args);
+      result = await command.run({ backend, logger, store: selected.label, storeInfo, storeArgs: selected.args, progress, signal, cwd: io.cwd, now: io.now }, args);
     } finally {
       progress.done();
     }
@@ -109,6 +111,19 @@ export async function runCommand<A extends GlobalArgs>(args: A, rawIo: Io, comma
     }
   }
   return exitCode;
+}
+
+/** Runs a command that opens no store (`verify`) and prints its result the way every command does. */
+export async function printResult(io: Io, json: boolean, run: () => Promise<CommandResult>): Promise<number> {
+  try {
+    const result = await run();
+    const colors = palette(colorEnabled(io.env, io.stdoutIsTTY === true));
+    io.stdout(json ? `${JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...result.data }, null, 2)}\n` : `${highlight(result.text, colors)}\n`);
+    if (result.hint && !json) io.stderr(`hint: ${result.hint}\n`);
+    return result.exitCode;
+  } catch (error) {
+    return reportError(error, io, createLogger(chooseLogLevel(undefined, io.env).level, io), json);
+  }
 }
 
 /** Prints an error (stderr, and as the JSON document with --json) and returns its exit code. */

@@ -6,8 +6,9 @@ import { fsError, notAFileError } from './errors.js';
 
 /**
  * Checks that a store file could be written now, changing nothing: the file, when it exists, is a
- * regular file this process may read and write; otherwise the nearest existing directory on its
- * path is one it may create entries in (the first write creates the missing directories).
+ * regular file this process may read and write in a directory it may create entries in (the
+ * lock lives beside it); otherwise the nearest existing directory on its path is one it may create
+ * entries in (the first write creates the missing directories). `path` is resolved through links.
  */
 export async function probePath(path: string): Promise<void> {
   let current = path;
@@ -30,6 +31,13 @@ export async function probePath(path: string): Promise<void> {
       await access(current, isFile ? constants.R_OK | constants.W_OK : constants.W_OK | constants.X_OK);
     } catch (error) {
       throw fsError(error, current, isFile ? 'write to' : 'create files in');
+    }
+    if (isFile) {
+      try {
+        await access(dirname(current), constants.W_OK | constants.X_OK);
+      } catch (error) {
+        throw fsError(error, dirname(current), 'create the lock file in');
+      }
     }
     return;
   }

@@ -95,17 +95,17 @@ describeDb('list filters (actor, eventType, target)', () => {
   it('a filtered list reads its rows through the filter index, not the whole kind', async () => {
     const table = freshTable();
     const pool = new RecordingPool();
-    const backend = new PostgresBackend({ pool, schema: db.name, table, batchSize: 2_000, retention: { maxRecords: 15_000 } });
+    const backend = new PostgresBackend({ pool, schema: db.name, table, batchSize: 2_000, retention: { maxRecords: 7_500 } });
     const started = createEvent({ systemId: 'local', actorAddress: 'local:0', eventType: 'ActorStarted' });
-    // 20,000 events of 200 actors and 2,000 dead letters of 200 targets.
-    for (let i = 0; i < 20_000; i++) void backend.recordEvent({ ...started, id: `e${i}`, actorAddress: `local:${i % 200}`, eventType: i % 100 === 0 ? 'ActorCrashed' : 'ActorStarted' });
-    for (let i = 0; i < 2_000; i++) void backend.recordDeadLetter(createDeadLetter({ systemId: 'local', target: `local:${i % 200}`, messageType: 'M', payload: i }));
+    // 10,000 events of 100 actors and 1,000 dead letters of 100 targets.
+    for (let i = 0; i < 10_000; i++) void backend.recordEvent({ ...started, id: `e${i}`, actorAddress: `local:${i % 100}`, eventType: i % 100 === 0 ? 'ActorCrashed' : 'ActorStarted' });
+    for (let i = 0; i < 1_000; i++) void backend.recordDeadLetter(createDeadLetter({ systemId: 'local', target: `local:${i % 100}`, messageType: 'M', payload: i }));
     await backend.flush();
     await db.sql(`ANALYZE "${db.name}"."${table}"`);
     const cases: [ListQuery, 'event' | 'dead_letter', string, number][] = [
       [{ actor: 'local:7', limit: 10 }, 'event', `${table}_actor`, 10],
-      [{ actor: 'local:7' }, 'event', `${table}_actor`, 75], // within the newest 15,000 events
-      [{ eventType: 'ActorCrashed' }, 'event', `${table}_event_type`, 150],
+      [{ actor: 'local:7' }, 'event', `${table}_actor`, 75], // within the newest 7,500 events
+      [{ eventType: 'ActorCrashed' }, 'event', `${table}_event_type`, 75],
       [{ target: 'local:9', limit: 5 }, 'dead_letter', `${table}_target`, 5],
     ];
     for (const [q, kind, index, count] of cases) {
@@ -116,7 +116,7 @@ describeDb('list filters (actor, eventType, target)', () => {
       const plan = JSON.stringify((await db.sql(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, values)).rows[0]);
       expect({ q, usesIndex: plan.includes(`"Index Name":"${index}"`) }).toEqual({ q, usesIndex: true });
       expect({ q, seqScan: plan.includes('"Seq Scan"') }).toEqual({ q, seqScan: false });
-      // Rows the filter index yields: about what the list returns, not the kind's 20,000.
+      // Rows the filter index yields: what the list returns, not the kind's 10,000.
       const rowsRead = [...plan.matchAll(new RegExp(`"Index Name":"${index}"[^{}]*?"Actual Rows":(\\d+)`, 'g'))].map((m) => Number(m[1]));
       expect({ q, rowsRead }).toEqual({ q, rowsRead: [count] });
     }

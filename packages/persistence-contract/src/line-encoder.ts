@@ -25,21 +25,36 @@ function text(name: string, value: unknown): string {
   return typeof value === 'string' && PLAIN.test(value) ? name + '"' + value + '"' : member(name, value);
 }
 
-// Systems write the same few addresses over and over; their JSON is cached (bounded).
-const addressJson = new Map<string, string>();
-
+/** `,"key":{"system":…,"actor_id":…}` or `,"key":null`; anything else throws, as parseAddress would. */
 function address(name: string, value: string | null): string {
   if (value === null) return name + 'null';
-  // parseAddress would throw anyway; checking first keeps a non-string key out of the cache.
   if (typeof value !== 'string') throw new TypeError('address is not a string');
-  let text = addressJson.get(value);
-  if (text === undefined) {
-    text = JSON.stringify(parseAddress(value));
-    if (addressJson.size >= 4096) addressJson.clear();
-    addressJson.set(value, text);
-  }
-  return name + text;
+  return name + JSON.stringify(parseAddress(value));
 }
+
+type PairCache = Map<string | null, Map<string, string>>;
+
+/**
+ * The address and type members together (`,"actor_address":…,"event_type":…`), the part of a line
+ * that repeats for every record of one actor and type; cached per address and type, bounded.
+ */
+function addressAndType(cache: PairCache, addressName: string, typeName: string, at: string | null, type: string): string {
+  if (typeof type !== 'string') return address(addressName, at) + text(typeName, type);
+  let byType = cache.get(at);
+  let whole = byType?.get(type);
+  if (whole !== undefined) return whole;
+  whole = address(addressName, at) + member(typeName, type); // throws before a bad address is cached
+  if (byType === undefined) {
+    if (cache.size >= 4096) cache.clear();
+    byType = new Map();
+    cache.set(at, byType);
+  } else if (byType.size >= 64) byType.clear();
+  byType.set(type, whole);
+  return whole;
+}
+
+const events: PairCache = new Map();
+const deadLetters: PairCache = new Map();
 
 /** `.001` … `.999` with trailing zeros dropped, and `''` for a whole second. */
 const FRACTIONS = Array.from({ length: 1000 }, (_, ms) => (ms === 0 ? '' : `.${String(ms).padStart(3, '0').replace(/0+$/, '')}`));
@@ -53,20 +68,30 @@ const FRACTIONS = Array.from({ length: 1000 }, (_, ms) => (ms === 0 ? '' : `.${S
 function seconds(ms: number): string {
   if (Number.isInteger(ms) && ms >= 0 && ms < 1e15) {
     const rest = ms % 1000;
-    return ',"timestamp":' + String((ms - rest) / 1000) + FRACTIONS[rest]!;
+    return String((ms - rest) / 1000) + FRACTIONS[rest]!;
   }
   const s = ms / 1000;
-  return ',"timestamp":' + (Number.isFinite(s) ? String(s) : 'null');
+  return Number.isFinite(s) ? String(s) : 'null';
+}
+
+// A process writes for one system (or a few): `,"system_id":"…","timestamp":` of the last one seen.
+let lastSystem: unknown;
+let lastSystemText = ',"timestamp":';
+
+function systemAndTime(systemId: unknown, ms: number): string {
+  if (systemId !== lastSystem || typeof systemId !== 'string') {
+    lastSystemText = text(',"system_id":', systemId) + ',"timestamp":';
+    lastSystem = systemId;
+  }
+  return lastSystemText + seconds(ms);
 }
 
 function eventLine(r: PersistedEvent): string {
   return (
     '{"kind":"event"' +
     text(',"id":', r.id) +
-    text(',"system_id":', r.systemId) +
-    seconds(r.timestamp) +
-    address(',"actor_address":', r.actorAddress) +
-    text(',"event_type":', r.eventType) +
+    systemAndTime(r.systemId, r.timestamp) +
+    addressAndType(events, ',"actor_address":', ',"event_type":', r.actorAddress, r.eventType) +
     member(',"payload":', r.payload) +
     '}'
   );
@@ -76,8 +101,7 @@ function auditLine(r: PersistedAudit): string {
   return (
     '{"kind":"audit"' +
     text(',"id":', r.id) +
-    text(',"system_id":', r.systemId) +
-    seconds(r.timestamp) +
+    systemAndTime(r.systemId, r.timestamp) +
     member(',"total_actors":', r.totalActors) +
     member(',"alive_actors":', r.aliveActors) +
     member(',"stopping_actors":', r.stoppingActors) +
@@ -94,10 +118,8 @@ function deadLetterLine(r: PersistedDeadLetter): string {
   return (
     '{"kind":"dead_letter"' +
     text(',"id":', r.id) +
-    text(',"system_id":', r.systemId) +
-    seconds(r.timestamp) +
-    address(',"target":', r.target) +
-    text(',"message_type":', r.messageType) +
+    systemAndTime(r.systemId, r.timestamp) +
+    addressAndType(deadLetters, ',"target":', ',"message_type":', r.target, r.messageType) +
     member(',"expects_reply":', r.expectsReply) +
     member(',"payload":', r.payload) +
     text(',"reason":', r.reason) +

@@ -18,9 +18,9 @@ import { children, codeOf, prng, reportFigures, seedFor, sleep, tempDirs } from 
 
 // Sized for CI while transfers write one record at a time (see RELIABILITY.md): raise with
 // TRANSFER_RECORDS; scripts/round-trip.mjs runs the same round trip at 1M.
-const RECORDS = Number(process.env['TRANSFER_RECORDS'] ?? 1_000);
+const RECORDS = Number(process.env['TRANSFER_RECORDS'] ?? 600);
 // Per target of the kill tests: enough batches that the kills land mid-transfer.
-const KILL_RECORDS = { ndjson: 2_000, postgres: 250 };
+const KILL_RECORDS = { ndjson: 2_000, postgres: 200 };
 const killRecords = (target: keyof typeof KILL_RECORDS) => Number(process.env['TRANSFER_KILL_RECORDS'] ?? KILL_RECORDS[target]);
 const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -211,11 +211,15 @@ describe('backup, restore and migration', () => {
       for (let k = 0; k < kills; k++) {
         const child = procs.start('transfer-run.mjs', [JSON.stringify(job)]);
         await child.waitFor((lines) => lines.includes('ready'));
-        // A random instant: after 0–3 checkpoints, then 0–20 ms more (mid-batch, mid-flush or mid-rename).
-        const checkpoints = rng.int(0, 3);
+        // A random instant: after 0–3 checkpoints of this run (at least 1 after the first kill, so
+        // the journal moves on), then 0–20 ms more: mid-batch, mid-flush, mid-rename or at startup.
+        const checkpoints = rng.int(k === 0 ? 0 : 1, 3);
         await child.waitFor((lines) => lines.filter((l) => l.startsWith('p ')).length >= checkpoints || lines.some((l) => l.startsWith('done'))).catch(() => undefined);
         await sleep(rng.int(0, 20));
         await child.kill();
+        // A child that failed on its own (not killed, not done) would pass for a kill: refuse it.
+        const code = await child.exited;
+        if (code !== null && code !== 0) throw new Error(`transfer-run.mjs exited ${code} before the kill: ${child.stderr()}`);
         if (child.lines.some((l) => l.startsWith('done'))) finishedBeforeKill += 1;
       }
       const resumed = await run(job);
@@ -239,8 +243,10 @@ describe('backup, restore and migration', () => {
         duplicates: counted.records - counted.ids.size,
       });
       expect(counts(counted)).toEqual({ records, distinctIds: records });
-      // The kills did interrupt transfers (a child that finished first proves nothing).
+      // The kills did interrupt transfers (a child that finished first proves nothing), and the
+      // resumed run started from the journal, not from the beginning.
       expect(finishedBeforeKill).toBeLessThan(kills);
+      expect(resumed.skipped).toBeGreaterThan(0);
       expect({ differences: diff.differences, first: diff.first.slice(0, 3) }).toEqual({ differences: 0, first: [] });
     }, 120_000);
   });

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { open, readdir, readFile, type FileHandle } from 'node:fs/promises';
+import { lstat, open, readdir, readFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Anomaly } from '@papyra/persistence-contract';
 import { fsError, notAFileError } from '../errors.js';
@@ -80,8 +80,9 @@ export async function fsyncDir(dir: string, fs: SegmentFs = nodeSegmentFs): Prom
 /**
  * Files we left beside `path` in an interrupted operation (a crash mid-compaction, mid-recovery or
  * while taking the lock), as UNEXPECTED_FILE anomalies: temp files (new and old names) and takeover
- * files of its lock. Those of a live process or of an operation running here are skipped. `path` is
- * the data file as resolved through symbolic links (where its lock and temp files live).
+ * files of its lock. Those of a live process or of an operation running here are skipped, and so is
+ * anything under such a name that is not a regular file (we make none; a FIFO would hang a copy).
+ * `path` is the data file as resolved through symbolic links (where its lock and temp files live).
  */
 export async function findLeftovers(path: string): Promise<Anomaly[]> {
   const dir = dirname(path);
@@ -98,6 +99,11 @@ export async function findLeftovers(path: string): Promise<Anomaly[]> {
     if (kind !== 'temp' && kind !== 'takeover') continue;
     const full = join(dir, name);
     if (activeTemps.has(full)) continue;
+    try {
+      if (!(await lstat(full)).isFile()) continue;
+    } catch {
+      continue;
+    }
     let owner: string;
     if (kind === 'temp') {
       const { pid } = parseTempName(name)!;
@@ -106,7 +112,7 @@ export async function findLeftovers(path: string): Promise<Anomaly[]> {
     } else {
       let holder: LockHolder | null;
       try {
-        holder = parseHolder(await readFile(full, 'utf8'));
+        holder = parseHolder(await readFile(full, { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NONBLOCK }));
       } catch {
         continue;
       }

@@ -18,6 +18,6 @@ export { openSegment, findLeftovers, fsyncDirSync } from './files.js';
 export { listRecords, visibleRecords, type ListRecordsOptions, type VisibleRecordsOptions } from './list.js';
 export { collectStatistics } from './stats.js';
 export { normalizeFileOptions, writerMetrics, appendRecord, segmentOperation, type FileBackendOptions, type FileBackendSettings, type RewriteRecovery } from './file-backend.js';
-export type { SegmentFs, SegmentStat } from './fs.js';
+export { nodeSegmentFs, type SegmentFs, type SegmentStat } from './fs.js';
 export { fsError } from '../errors.js';
 export { bounded } from '../probe.js';

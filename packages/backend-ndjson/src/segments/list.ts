@@ -63,7 +63,7 @@ async function listAll<T extends PersistedRecord>(files: readonly SegmentSource[
     await forEachRecord(
       file,
       (record, raw) => {
-        if (record.kind === kind && gate.keep(kind, record.timestamp, raw.length + 1) && record.timestamp >= (q.since ?? -Infinity)) records.push(record as T);
+        if (record.kind === kind && gate.keep(kind, record.timestamp, raw.length + 1) && matchesQuery(record, q)) records.push(record as T);
       },
       read,
     );

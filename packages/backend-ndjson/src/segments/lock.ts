@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, linkSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { fsError, lockedError } from '../errors.js';
+import { fsError, lockedError, notAFileError } from '../errors.js';
 import { FILE_MODE, legacyLockPathFor, lockPathFor, resolveDataPath, takeoverPathFor, tempPathFor } from './naming.js';
 
 export type LockPurpose = 'write' | 'rewrite';
@@ -155,10 +155,12 @@ interface Observed {
   denied: boolean;
 }
 
+/** Rejects with PAPYRA_NOT_A_FILE when a directory or special file is at `path`: we only make regular files. */
 function observe(path: string): Observed | null {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // O_NONBLOCK: a FIFO at the path would block the whole event loop in a plain open.
+    fd = openSync(path, constants.O_RDONLY);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
@@ -166,11 +168,14 @@ function observe(path: string): Observed | null {
     throw fsError(error, path, 'read the lock');
   }
   try {
-    const { dev, ino, size } = fstatSync(fd);
-    const buf = Buffer.alloc(Math.min(size, 4096));
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw notAFileError(path);
+    const buf = Buffer.alloc(Math.min(stat.size, 4096));
     const text = buf.toString('utf8', 0, readSync(fd, buf, 0, buf.length, 0));
-    const identity = createHash('sha256').update(`${dev}:${ino}:${text}`).digest('hex').slice(0, 16);
+    const identity = createHash('sha256').update(`${stat.dev}:${stat.ino}:${text}`).digest('hex').slice(0, 16);
     return { holder: parseHolder(text), identity, denied: false };
+  } catch (error) {
+    throw fsError(error, path, 'read the lock');
   } finally {
     closeSync(fd);
   }
@@ -245,8 +250,14 @@ export class SegmentLock {
     entry?.holders.delete(this);
     if (!entry || entry.holders.size > 0) return;
     held.delete(path);
-    // Only our own record: never a lock someone else has taken meanwhile.
-    if (observe(path)?.holder?.nonce === entry.record.nonce) unlinkQuietly(path);
+    // Only our own record: never a lock someone else has taken meanwhile (nor whatever replaced it).
+    let ours = false;
+    try {
+      ours = observe(path)?.holder?.nonce === entry.record.nonce;
+    } catch {
+      // not a lock file any more: not ours to remove
+    }
+    if (ours) unlinkQuietly(path);
   }
 
   /** Runs `fn` holding the lock for a purpose, and releases it however `fn` ends. */
@@ -269,10 +280,17 @@ export class SegmentLock {
   }
 
   #takeFile(path: string, purpose: LockPurpose): LockHolder {
-    // A live process of an earlier version holds the old name; a stale one is cleared.
+    // A live process of an earlier version holds the old name; a stale one is cleared. Only a file
+    // that holds a holder record is such a lock: `<file>.lock` may as well be anyone's file (another
+    // store, another tool's lock), and a special file there is certainly not ours.
     const legacy = legacyLockPathFor(resolveDataPath(this.dataPath));
-    const old = observe(legacy);
-    if (old) {
+    let old: Observed | null;
+    try {
+      old = observe(legacy);
+    } catch {
+      old = null;
+    }
+    if (old && (old.denied || old.holder)) {
       const verdict = this.#verdict(old);
       if (verdict.state !== 'stale') throw lockedError({ dataPath: this.dataPath, lock: legacy, holder: old.holder, verdict, purpose });
       unlinkQuietly(legacy);

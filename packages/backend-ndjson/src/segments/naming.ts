@@ -95,7 +95,9 @@ export function resolveDataPath(path: string): string {
         return current;
       }
     }
-    current = resolve(dirname(current), readlinkSync(current));
+    // A relative target is relative to the directory the link really is in: `..` after a linked
+    // directory leads out of its target, as the kernel resolves it, not back along the path.
+    current = resolve(realpathSync(dirname(current)), readlinkSync(current));
   }
   try {
     return join(realpathSync(dirname(current)), basename(current));

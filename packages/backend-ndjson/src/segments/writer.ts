@@ -4,7 +4,7 @@ import { PapyraError, silentLogger, type Logger, type RecordKind } from '@papyra
 import { fsError, notAFileError } from '../errors.js';
 import { fsyncDirSync } from './files.js';
 import { nodeSegmentFs, type SegmentFs } from './fs.js';
-import { FILE_MODE } from './naming.js';
+import { FILE_MODE, resolveDataPath } from './naming.js';
 
 /** `never`: the OS decides; `interval`: fdatasync every `fsyncIntervalMs` when dirty; `always`: a write resolves after its batch's fdatasync. */
 export type FsyncMode = 'never' | 'interval' | 'always';
@@ -85,6 +85,16 @@ export class SegmentWriter {
   #exclusive = 0;
   #closed = false;
   #syncing: Promise<void> | null = null;
+  /** File size after the last successful fdatasync (what this writer knows to be on the disk). */
+  #syncedSize = 0;
+  /**
+   * A failed fdatasync whose lost bytes are still in the file. Sticky: the kernel may have dropped
+   * those pages and reports the error once ("fsyncgate"), so a later fsync succeeding proves nothing
+   * about them; every later flush() and close() rejects with it.
+   */
+  #syncFailure: PapyraError | null = null;
+  /** Set when a refused batch could not be cut off the file: every later append is refused with it. */
+  #broken: PapyraError | null = null;
   #idleWaiters: (() => void)[] = [];
   #timer: NodeJS.Timeout | null = null;
   readonly #eagerLines: number;
@@ -97,8 +107,9 @@ export class SegmentWriter {
     this.#fs = options.fs ?? nodeSegmentFs;
     this.#eagerLines = options.fsync === 'always' ? Infinity : EAGER_BATCH_LINES;
     if (options.fsync === 'interval') {
+      // A failure here is also kept in #syncFailure, so the next flush() or close() reports it.
       this.#timer = setInterval(() => {
-        this.#syncIfDirty().catch((error: unknown) => this.#log.warn({ err: error, path: this.path }, 'periodic fsync failed'));
+        this.#syncIfDirty().catch((error: unknown) => this.#log.error({ err: error, path: this.path }, 'periodic fsync failed'));
       }, options.fsyncIntervalMs ?? 1000);
       this.#timer.unref();
     }
@@ -112,6 +123,7 @@ export class SegmentWriter {
   /** Accepts one line (without `\n`); resolves when its batch is written (and fsynced with `always`). */
   append(line: string, kind: RecordKind): Promise<void> {
     if (this.#closed) return Promise.reject(new PapyraError('PAPYRA_BACKEND_CLOSED', `The writer of ${this.path} is closed.`));
+    if (this.#broken) return Promise.reject(this.#broken);
     let batch = this.#open;
     if (batch === null) {
       batch = newBatch();
@@ -141,10 +153,14 @@ export class SegmentWriter {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  /** Resolves when everything accepted so far is written, and fsynced unless the mode is `never`. */
+  /**
+   * Resolves when everything accepted so far is written, and fsynced unless the mode is `never`.
+   * Rejects, now and on every later call, once an fdatasync has failed over bytes still in the file.
+   */
   async flush(): Promise<void> {
     await this.written();
     if (this.fsync !== 'never') await this.#syncIfDirty();
+    if (this.#syncFailure) throw this.#syncFailure;
   }
 
   /**
@@ -164,13 +180,22 @@ export class SegmentWriter {
     }
   }
 
-  /** Writes and (unless `never`) fsyncs what is pending, then closes the file. Idempotent. */
+  /**
+   * Writes and (unless `never`) fsyncs what is pending, then closes the file, also when that fails
+   * (the error is reported; the descriptor is not kept). Idempotent.
+   */
   async close(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed) {
+      if (this.#syncFailure) throw this.#syncFailure;
+      return;
+    }
     this.#closed = true;
-    await this.flush();
     if (this.#timer) clearInterval(this.#timer);
-    await this.#closeFile();
+    try {
+      await this.flush();
+    } finally {
+      this.#releaseFd();
+    }
   }
 
   async #drain(): Promise<void> {
@@ -222,12 +247,13 @@ export class SegmentWriter {
   }
 
   async #commit(batch: Batch): Promise<void> {
+    if (this.#broken) throw this.#broken;
     if (this.#fd === null) this.#openFile();
     const { lines } = batch;
     const rotation = this.#options.rotation;
     let from = 0;
     let total = 0;
-    let start: number | null = this.#size;
+    let rotated = false;
     if (rotation) {
       // The hook may switch files between two lines of the batch.
       let pending = 0;
@@ -238,21 +264,26 @@ export class SegmentWriter {
           await this.#closeFile();
           rotation.rotate();
           this.#openFile();
-          start = null;
+          rotated = true;
           from = i;
           pending = 0;
         }
         pending += bytes;
       }
     }
-    total += this.#writeOut(joinLines(lines, from));
+    const last = this.#writeOut(joinLines(lines, from));
+    total += last;
     if (this.fsync === 'always') {
+      // Where this write began: #writeOut took the size from the file itself, not from what this
+      // writer last saw (another instance in this process may have appended since).
+      const start = this.#size - last;
       try {
         await this.#syncIfDirty();
       } catch (error) {
         // The batch is refused, so it must not stay in the file either (a retry would store it
         // twice); after a failed fsync the kernel may have dropped its pages anyway.
-        if (start !== null) this.#cutBack(start);
+        if (rotated) this.#refuseFurther(error, 'part of a refused batch went to a file that is now closed');
+        else this.#cutBack(start, start + last, error);
         throw error;
       }
     }
@@ -271,20 +302,42 @@ export class SegmentWriter {
     onCommit({ records: lines.length, bytes: total, latencyMs: performance.now() - batch.startedAt, byKind });
   }
 
-  /** Cuts the file back to `size` bytes (dropping a refused batch); when that fails, the next open seals what is left. */
-  #cutBack(size: number): void {
+  /**
+   * Cuts the refused batch at [start, end) off the file. When that cannot be done (the truncate
+   * fails, or another instance in this process appended behind it meanwhile), the batch may be read
+   * back, so this writer refuses every later append: a retry must not store it twice.
+   */
+  #cutBack(start: number, end: number, cause: unknown): void {
     try {
-      this.#fs.ftruncateSync(this.#fd!, size);
-      this.#size = size;
+      const fd = this.#fd!;
+      if (this.#fs.fstatSync(fd).size !== end) return this.#refuseFurther(cause, 'records were appended behind it');
+      this.#fs.ftruncateSync(fd, start);
     } catch (error) {
-      this.#log.warn({ err: error, path: this.path }, 'could not cut a refused batch off the file');
+      return this.#refuseFurther(error, 'the truncate failed');
     }
+    this.#size = start;
+    // The bytes a failed fsync lost are gone from the file with the batch: nothing acknowledged is lost.
+    if (this.#syncedSize >= start) this.#syncFailure = null;
+    this.#syncedSize = Math.min(this.#syncedSize, start);
+  }
+
+  #refuseFurther(cause: unknown, why: string): void {
+    const errno = (cause as NodeJS.ErrnoException | undefined)?.code ?? (PapyraError.isInstance(cause) ? cause.details['errno'] : undefined);
+    this.#broken = new PapyraError(
+      'PAPYRA_IO',
+      `Cannot append to ${this.path}: a refused batch could not be cut off the file (${why}), so it may be read back; this writer refuses further appends. Close it, run recover() and open the store again.`,
+      { cause, details: { path: this.path, action: 'cut a refused batch off', ...(errno !== undefined && { errno }) } },
+    );
+    this.#log.error({ err: cause, path: this.path }, 'could not cut a refused batch off the file; refusing further appends');
   }
 
   /** Writes all of `text` at the end of the file; returns its length in bytes. */
   #writeOut(text: string): number {
     const fd = this.#fd!;
-    const before = this.#size;
+    // From the file, not this writer's last idea of it: another instance in this process may have
+    // appended since, and a cut-back to a stale size would take its records too. Nothing can
+    // append in between: this and the write are synchronous, and other processes are locked out.
+    const before = this.#fs.fstatSync(fd).size;
     const length = Buffer.byteLength(text);
     let done = 0;
     try {
@@ -299,8 +352,9 @@ export class SegmentWriter {
       if (done > 0) {
         try {
           this.#fs.ftruncateSync(fd, before);
-        } catch {
+        } catch (truncateError) {
           this.#size = before + done;
+          this.#refuseFurther(truncateError, 'the truncate failed');
         }
       }
       throw error;
@@ -332,10 +386,12 @@ export class SegmentWriter {
       if (!stat.isFile()) throw notAFileError(this.path);
       this.#fd = fd;
       this.#size = stat.size;
+      this.#syncedSize = stat.size;
       this.#sealTornTail();
-      // A new file's directory entry must be durable too; until that fsync succeeds, every open retries it.
+      // A new file's directory entry must be durable too; until that fsync succeeds, every open
+      // retries it. The entry is in the directory of the file the path resolves to (through a link).
       if (created) this.#entryPending = true;
-      if (this.#entryPending && this.fsync !== 'never') fsyncDirSync(dirname(this.path), this.#fs);
+      if (this.#entryPending && this.fsync !== 'never') fsyncDirSync(dirname(resolveDataPath(this.path)), this.#fs);
       this.#entryPending = false;
     } catch (error) {
       this.#fd = null;
@@ -360,11 +416,20 @@ export class SegmentWriter {
     this.#log.warn({ path: this.path, bytes: end }, 'sealed a torn last line left by an earlier writer; scan reports it and repair removes it');
   }
 
+  /** Syncs (unless `never`) and closes the file; the descriptor is released even when the sync fails. */
   async #closeFile(): Promise<void> {
     if (this.#fd === null) return;
-    if (this.fsync !== 'never') await this.#syncIfDirty();
-    else await this.#syncing;
+    try {
+      if (this.fsync !== 'never') await this.#syncIfDirty();
+      else await this.#syncing;
+    } finally {
+      this.#releaseFd();
+    }
+  }
+
+  #releaseFd(): void {
     const fd = this.#fd;
+    if (fd === null) return;
     this.#fd = null;
     this.#dirty = false;
     try {
@@ -380,14 +445,18 @@ export class SegmentWriter {
     if (!this.#dirty || this.#fd === null) return;
     this.#dirty = false;
     const fd = this.#fd;
+    const size = this.#size;
     this.#syncing = this.#fs.fdatasync(fd).then(
       () => {
         this.#syncing = null;
+        this.#syncedSize = Math.max(this.#syncedSize, size);
       },
       (error: unknown) => {
         this.#syncing = null;
         this.#dirty = true;
-        throw fsError(error, this.path, 'fsync');
+        const typed = fsError(error, this.path, 'fsync');
+        this.#syncFailure ??= typed;
+        throw typed;
       },
     );
     await this.#syncing;
