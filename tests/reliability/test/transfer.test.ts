@@ -68,7 +68,7 @@ function open(spec: Exclude<Spec, { archive: string }>): PersistenceBackend {
     'ndjson' in spec
       ? new NdjsonBackend({ path: spec.ndjson, fsync: 'never' })
       : 'rotating' in spec
-        ? new RotatingBackend({ path: spec.rotating, fsync: 'never', maxBytes: 256 * 1024, maxFiles: 1000 })
+        ? new RotatingBackend({ path: spec.rotating, fsync: 'never', maxBytes: 64 * 1024, maxFiles: 1000 })
         : 'postgres' in spec
           ? new PostgresBackend({ connectionString: POSTGRES_URL, schema: spec.postgres })
           : new RedisBackend({ url: REDIS_URL, prefix: spec.redis });

@@ -160,7 +160,7 @@ function observe(path: string): Observed | null {
   let fd: number;
   try {
     // O_NONBLOCK: a FIFO at the path would block the whole event loop in a plain open.
-    fd = openSync(path, constants.O_RDONLY);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
