@@ -446,7 +446,16 @@ export class Cell {
   async #start(): Promise<void> {
     const started = await this.#startInstance();
     if (this.state === 'starting') this.state = 'running';
-    if (started && !this.#ended) this.rt.lifecycle(this, 'ActorStarted', {});
+    if (started && !this.#ended) this.rt.lifecycle(this, 'ActorStarted', this.#startedPayload());
+  }
+
+  /**
+   * What `ActorStarted` records besides the address: the name, and the supervision policy, so a
+   * reader of the store (`papyra explain`) can tell a restart storm from the restart budget.
+   */
+  #startedPayload(): Record<string, unknown> {
+    const { strategy, maxRestarts, withinMs } = this.settings;
+    return { ...(this.name !== null && { name: this.name }), supervision: { strategy, maxRestarts, withinMs: Number.isFinite(withinMs) ? withinMs : null } };
   }
 
   /** Builds and starts a fresh instance; a failure is handed to supervision and yields false. */

@@ -39,14 +39,15 @@ describe('persistence of lifecycle facts', () => {
     await expect(backend.listEvents()).resolves.toBeDefined(); // close() flushed but did not close the backend
     const events = await backend.listEvents();
     const of = (address: string) => events.filter((e) => e.actorAddress === address).map((e) => [e.eventType, e.payload]);
+    // ActorStarted carries the name and the supervision policy, for readers such as `papyra explain`.
     expect(of('shop:1')).toEqual([
-      ['ActorStarted', {}],
+      ['ActorStarted', { name: 'named', supervision: { strategy: 'restart', maxRestarts: 3, withinMs: 60_000 } }],
       ['ActorCrashed', { error: 'TypeError: bad input ✓', reason: 'TypeError: bad input ✓' }],
       ['ActorRestarted', { reason: 'actor restarted' }],
       ['ActorStopped', { reason: 'shutdown' }], // emitted during close(), still persisted
     ]);
     expect(of('shop:2')).toEqual([
-      ['ActorStarted', {}],
+      ['ActorStarted', { supervision: { strategy: 'stop', maxRestarts: 3, withinMs: 60_000 } }],
       ['ActorCrashed', { error: 'TypeError: bad input ✓', reason: 'TypeError: bad input ✓' }],
       ['ActorStopped', { reason: 'failure' }],
     ]);

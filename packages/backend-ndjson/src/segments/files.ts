@@ -100,7 +100,7 @@ export async function findLeftovers(path: string): Promise<Anomaly[]> {
     const full = join(dir, name);
     if (activeTemps.has(full)) continue;
     try {
-      if (!(await lstat(full))) continue;
+      if (!(await lstat(full)).isFile()) continue;
     } catch {
       continue;
     }
