@@ -100,11 +100,23 @@ describe('end to end: ActorSystem + NdjsonBackend → OpenTelemetry SDK', () => 
   });
 
   it('exports the records the system could not hand to its backend, consistent with the file', async () => {
-    const tight = new ActorSystem({ systemId: 'tight', persistence: backend, defaults: { persistence: { queueCapacity: 1 } } });
+    // A backend whose writes wait for a gate: while the first one hangs, a queue of one overflows.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const slow = new Proxy(backend, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (key === 'recordEvent') return async (e: Parameters<typeof backend.recordEvent>[0]) => (await gate, target.recordEvent(e));
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const tight = new ActorSystem({ systemId: 'tight', persistence: slow, defaults: { persistence: { queueCapacity: 1 } } });
     const tightReg = registerPapyraMetrics({ meterProvider: sdk.provider, system: tight });
     await tight.start();
-    for (let i = 0; i < 10; i++) tight.spawn(Echo); // 10 ActorStarted events at once into a queue of 1
-    await tight.close(); // … and 10 ActorStopped
+    const refs = Array.from({ length: 10 }, () => tight.spawn(Echo)); // 10 ActorStarted events into a queue of 1
+    await Promise.all(refs.map((ref) => ref.ask('ping')));
+    open();
+    await tight.close(); // … and 10 ActorStopped, which close() waits to persist
 
     const lines = (await readFile(join(dir, 'papyra.ndjson'), 'utf8')).split('\n').filter((l) => l !== '');
     const c = await sdk.collect();

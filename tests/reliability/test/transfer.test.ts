@@ -204,7 +204,7 @@ describe('backup, restore and migration', () => {
         await exportArchive(open({ ndjson: sourceFile }), source.archive);
       }
       const targetSpec: Spec = target === 'ndjson' ? { ndjson: join(dir, 'target.ndjson') } : { postgres: uniqueSchema() };
-      const job: Job = { op, source, target: targetSpec, journal: join(dir, 'transfer.journal'), batchSize: rng.int(10, 40) };
+      const job: Job = { op, source, target: targetSpec, journal: join(dir, 'transfer.journal'), batchSize: rng.int(5, Math.max(5, Math.floor(records / 16))) }; // ≥ 16 batches: 4 kills of ≤ 3 checkpoints each land mid-transfer
 
       const kills = 4;
       let finishedBeforeKill = 0;

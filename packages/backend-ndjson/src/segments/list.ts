@@ -144,10 +144,16 @@ export async function* visibleRecords(files: readonly SegmentSource[], window: R
   const read = { maxLineBytes, ...(window.signal && { signal: window.signal }) };
   const gate = new RetentionGate(options.retention, options.now);
   if (gate.counting) {
-    for (const file of files) await forEachLine(file, (raw) => {
-      const verdict = classifyLine(raw, maxLineBytes);
-      if (verdict.ok) gate.count(verdict.record.kind, verdict.record.timestamp, raw.length + 1);
-    }, read);
+    for (const file of files) {
+      await forEachLine(
+        file,
+        (raw) => {
+          const verdict = classifyLine(raw, maxLineBytes);
+          if (verdict.ok) gate.count(verdict.record.kind, verdict.record.timestamp, raw.length + 1);
+        },
+        read,
+      );
+    }
   }
   for (const kind of RECORD_KINDS) {
     if (window.kinds && !window.kinds.includes(kind)) continue;

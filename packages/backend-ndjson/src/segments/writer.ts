@@ -85,8 +85,6 @@ export class SegmentWriter {
   #exclusive = 0;
   #closed = false;
   #syncing: Promise<void> | null = null;
-  /** File size after the last successful fdatasync (what this writer knows to be on the disk). */
-  #syncedSize = 0;
   /**
    * A failed fdatasync whose lost bytes are still in the file. Sticky: the kernel may have dropped
    * those pages and reports the error once ("fsyncgate"), so a later fsync succeeding proves nothing
@@ -274,16 +272,24 @@ export class SegmentWriter {
     const last = this.#writeOut(joinLines(lines, from));
     total += last;
     if (this.fsync === 'always') {
-      // Where this write began: #writeOut took the size from the file itself, not from what this
-      // writer last saw (another instance in this process may have appended since).
-      const start = this.#size - last;
+      // Where this write began, from the file itself, not from what this writer last saw: another
+      // instance in this process may have appended since. Nothing appends between the write and
+      // this fstat (both synchronous; other processes are locked out).
+      let end: number;
+      try {
+        end = this.#fs.fstatSync(this.#fd!).size;
+      } catch (error) {
+        this.#refuseFurther(error, 'its end could not be found');
+        throw error;
+      }
+      const start = end - last;
       try {
         await this.#syncIfDirty();
       } catch (error) {
         // The batch is refused, so it must not stay in the file either (a retry would store it
         // twice); after a failed fsync the kernel may have dropped its pages anyway.
         if (rotated) this.#refuseFurther(error, 'part of a refused batch went to a file that is now closed');
-        else this.#cutBack(start, start + last, error);
+        else this.#cutBack(start, end, error);
         throw error;
       }
     }
@@ -316,9 +322,9 @@ export class SegmentWriter {
       return this.#refuseFurther(error, 'the truncate failed');
     }
     this.#size = start;
-    // The bytes a failed fsync lost are gone from the file with the batch: nothing acknowledged is lost.
-    if (this.#syncedSize >= start) this.#syncFailure = null;
-    this.#syncedSize = Math.min(this.#syncedSize, start);
+    // Every earlier batch of this writer was fsynced before this one was written, so the failed
+    // fsync can have lost only this batch, which is gone from the file: nothing acknowledged is lost.
+    this.#syncFailure = null;
   }
 
   #refuseFurther(cause: unknown, why: string): void {
@@ -334,10 +340,6 @@ export class SegmentWriter {
   /** Writes all of `text` at the end of the file; returns its length in bytes. */
   #writeOut(text: string): number {
     const fd = this.#fd!;
-    // From the file, not this writer's last idea of it: another instance in this process may have
-    // appended since, and a cut-back to a stale size would take its records too. Nothing can
-    // append in between: this and the write are synchronous, and other processes are locked out.
-    const before = this.#fs.fstatSync(fd).size;
     const length = Buffer.byteLength(text);
     let done = 0;
     try {
@@ -348,18 +350,22 @@ export class SegmentWriter {
         while (done < length) done += this.#fs.writeSync(fd, data, done, length - done);
       }
     } catch (error) {
-      // Cut a partial write off, so the next batch does not glue onto half a line.
+      // Cut a partial write off, so the next batch does not glue onto half a line. Its start is
+      // taken from the file's end, not from this writer's last idea of the size: another instance
+      // in this process may have appended since. Nothing appends between the write and the fstat
+      // (both synchronous; other processes are locked out).
       if (done > 0) {
         try {
-          this.#fs.ftruncateSync(fd, before);
+          const end = this.#fs.fstatSync(fd).size;
+          this.#fs.ftruncateSync(fd, end - done);
+          this.#size = end - done;
         } catch (truncateError) {
-          this.#size = before + done;
           this.#refuseFurther(truncateError, 'the truncate failed');
         }
       }
       throw error;
     }
-    this.#size = before + done;
+    this.#size += done;
     this.#dirty = true;
     return done;
   }
@@ -386,7 +392,6 @@ export class SegmentWriter {
       if (!stat.isFile()) throw notAFileError(this.path);
       this.#fd = fd;
       this.#size = stat.size;
-      this.#syncedSize = stat.size;
       this.#sealTornTail();
       // A new file's directory entry must be durable too; until that fsync succeeds, every open
       // retries it. The entry is in the directory of the file the path resolves to (through a link).
@@ -445,11 +450,9 @@ export class SegmentWriter {
     if (!this.#dirty || this.#fd === null) return;
     this.#dirty = false;
     const fd = this.#fd;
-    const size = this.#size;
     this.#syncing = this.#fs.fdatasync(fd).then(
       () => {
         this.#syncing = null;
-        this.#syncedSize = Math.max(this.#syncedSize, size);
       },
       (error: unknown) => {
         this.#syncing = null;
