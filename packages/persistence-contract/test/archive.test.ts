@@ -45,7 +45,7 @@ describe('archive: export, verify, import, migrate, diff', () => {
     expect(manifest.totals.records).toBe(300);
     expect(manifest.files['events.ndjson']).toMatchObject({ kind: 'event', records: 100 });
     expect(JSON.stringify(manifest.source)).not.toContain('secret');
-    expect((await readdir(dir)).sort()).toEqual(['audits.ndjson', 'dead_letters.ndjson', 'events.ndjson', 'manifest.json']);
+    expect((await readdir(dir)).sort()).toEqual(['audits.ndjson', 'dead_letters.ndjson', 'events.ndjson', 'manifest.json', 'manifest.json.sha256']);
     expect(await verifyArchive(dir)).toMatchObject({ ok: true, records: 300, problems: [] });
 
     const target = store();
@@ -73,6 +73,24 @@ describe('archive: export, verify, import, migrate, diff', () => {
     expect((await verifyArchive(dir)).ok).toBe(true);
     await writeFile(join(dir, 'manifest.json'), (await readFile(join(dir, 'manifest.json'), 'utf8')).replace('"records": 10', '"records": 11'));
     expect((await verifyArchive(dir)).ok).toBe(false);
+  });
+
+  it('any changed byte of the manifest or its digest makes verify fail, never a crash', async () => {
+    const dir = join(await tempDir(), 'archive');
+    await exportArchive(await filled(30), dir);
+    for (const name of ['manifest.json', 'manifest.json.sha256']) {
+      const file = join(dir, name);
+      const original = await readFile(file);
+      for (let at = 0; at < original.length; at += Math.max(1, Math.floor(original.length / 150))) {
+        const copy = Buffer.from(original);
+        copy[at] = copy[at]! ^ 0x01;
+        await writeFile(file, copy);
+        const result = await verifyArchive(dir).catch((error: { code?: string }) => ({ ok: false, code: error.code }));
+        expect({ name, at, ok: result.ok }).toEqual({ name, at, ok: false });
+      }
+      await writeFile(file, original);
+    }
+    expect((await verifyArchive(dir)).ok).toBe(true);
   });
 
   it('refuses to import a damaged archive and writes nothing', async () => {
@@ -120,6 +138,53 @@ describe('archive: export, verify, import, migrate, diff', () => {
     await expect(importArchive(dir, dying, { journal, batchSize: 50 })).rejects.toThrow('killed');
     const resumed = await importArchive(dir, target, { journal, batchSize: 50 });
     expect(resumed).toMatchObject({ skipped: 100, alreadyPresent: 23, written: 77 });
+    expect(await diffSources(source, target)).toMatchObject({ equal: true });
+  });
+
+  it('without a journal, reads its progress from the target: a second run writes nothing, a killed run resumes', async () => {
+    const source = await filled(120);
+    const dir = join(await tempDir(), 'archive');
+    await exportArchive(source, dir);
+    const target = store();
+    expect(await importArchive(dir, target)).toMatchObject({ written: 120 });
+    expect(await importArchive(dir, target)).toMatchObject({ written: 0, skipped: 120 });
+    let writes = 0;
+    const target2 = store();
+    const dying = new Proxy(target2, {
+      get(t, key, receiver) {
+        const value = Reflect.get(t, key, receiver);
+        if (typeof value !== 'function') return value;
+        if (typeof key === 'string' && key.startsWith('record')) return (r: PersistedRecord) => (++writes > 45 ? Promise.reject(new Error('killed')) : value.call(t, r));
+        return value.bind(t);
+      },
+    }) as PersistenceBackend;
+    await expect(importArchive(dir, dying, { batchSize: 10 })).rejects.toThrow('killed');
+    await importArchive(dir, target2, { batchSize: 10 });
+    expect(await diffSources(source, target2)).toMatchObject({ equal: true });
+  });
+
+  it("sends a batch's writes together, not one at a time", async () => {
+    const source = await filled(60);
+    const target = store();
+    let inFlight = 0;
+    let most = 0;
+    const counting = new Proxy(target, {
+      get(t, key, receiver) {
+        const value = Reflect.get(t, key, receiver);
+        if (typeof value !== 'function') return value;
+        if (typeof key === 'string' && key.startsWith('record')) {
+          return async (r: PersistedRecord) => {
+            most = Math.max(most, ++inFlight);
+            await new Promise((resolve) => setTimeout(resolve, 1));
+            inFlight -= 1;
+            return value.call(t, r);
+          };
+        }
+        return value.bind(t);
+      },
+    }) as PersistenceBackend;
+    await migrateStore(source, counting, { batchSize: 20 });
+    expect(most).toBe(20);
     expect(await diffSources(source, target)).toMatchObject({ equal: true });
   });
 

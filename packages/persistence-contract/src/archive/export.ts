@@ -8,7 +8,7 @@ import { PapyraError } from '../errors.js';
 import { redactSecrets } from '../logger.js';
 import { RECORD_KINDS, type RecordKind } from '../records.js';
 import { readRecords, type ReadOptions } from '../read.js';
-import { ARCHIVE_FILES, ARCHIVE_FORMAT, ARCHIVE_VERSION, MANIFEST_FILE, type ArchiveFileEntry, type ArchiveManifest } from './manifest.js';
+import { ARCHIVE_FILES, ARCHIVE_FORMAT, ARCHIVE_VERSION, MANIFEST_DIGEST_FILE, MANIFEST_FILE, type ArchiveFileEntry, type ArchiveManifest } from './manifest.js';
 
 export interface ExportOptions extends ReadOptions {
   /** Describes the source in the manifest; string values are redacted (`user:***@host`). */
@@ -48,8 +48,12 @@ export async function exportArchive(backend: PersistenceBackend, dir: string, op
     files,
     totals: { records: entries.reduce((n, f) => n + f.records, 0), bytes: entries.reduce((n, f) => n + f.bytes, 0) },
   };
+  // The manifest's own digest first, then the manifest through a rename: a directory without a
+  // manifest is an unfinished export, and a changed byte in either file fails verification.
+  const text = `${JSON.stringify(manifest, null, 2)}\n`;
+  await writeFile(join(dir, MANIFEST_DIGEST_FILE), `${createHash('sha256').update(text).digest('hex')}  ${MANIFEST_FILE}\n`, { mode: 0o600 });
   const temp = join(dir, `.${MANIFEST_FILE}.tmp`);
-  await writeFile(temp, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+  await writeFile(temp, text, { mode: 0o600 });
   await rename(temp, join(dir, MANIFEST_FILE));
   return manifest;
 }

@@ -13,7 +13,9 @@ export interface TransferOptions {
   dryRun?: boolean;
   /**
    * Where the transfer remembers how far it got (a small JSON file), so a killed run resumes and a
-   * second run writes nothing. Without it, a run starts from the beginning.
+   * second run writes nothing. Without it, the progress is read from the target: the position in
+   * the source of the target's newest record of each kind (right when nothing else writes to the
+   * target in between).
    */
   journal?: string;
   /** Records written between two journal checkpoints (each after a `flush()`); default 1,000. */
@@ -75,13 +77,22 @@ async function transfer(source: RecordSource, kinds: readonly RecordKind[], targ
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new PapyraError('PAPYRA_INVALID_ARGUMENT', `batchSize must be a positive integer, got ${batchSize}.`);
   const journal = await loadJournal(options.journal, identity);
   const report: TransferReport = { dryRun: options.dryRun === true, written: 0, skipped: 0, alreadyPresent: 0, byKind: { event: 0, audit: 0, dead_letter: 0 } };
+  // Without a journal, how far an earlier run got is read from the target itself.
+  if (!options.journal) journal.done = await progressInTarget(source, kinds, target, options.signal);
   // The batch a killed run may have written without recording it: its ids are looked up once.
-  const recent = options.dryRun || !options.journal ? null : await recentIds(target, kinds, batchSize);
+  const recent = options.dryRun ? null : await recentIds(target, kinds, batchSize);
 
   const streams = kinds.map((kind) => ({ kind, it: recordsOf(source, kind, options.signal), head: null as StoredRecord | null, position: 0 }));
   for (const s of streams) s.head = await next(s.it);
   const done = journal.done;
   let pending = 0;
+  // A batch's writes go out together (a backend batches them) and are awaited before its checkpoint.
+  let writes: Promise<void>[] = [];
+  const settle = async () => {
+    const batch = writes;
+    writes = [];
+    await Promise.all(batch);
+  };
 
   for (;;) {
     let pick: (typeof streams)[number] | null = null;
@@ -98,22 +109,55 @@ async function transfer(source: RecordSource, kinds: readonly RecordKind[], targ
     if (recent?.has(stored.id!)) {
       report.alreadyPresent += 1;
     } else {
-      if (!options.dryRun) await write(target, stored);
+      if (!options.dryRun) {
+        const written = write(target, stored);
+        written.catch(() => {}); // observed by settle(); not an unhandled rejection meanwhile
+        writes.push(written);
+      }
       report.written += 1;
       report.byKind[stored.kind] += 1;
     }
     done[pick.kind] = pick.position;
     pending += 1;
     if (pending >= batchSize) {
+      await settle();
       await checkpoint(target, options, journal);
       pending = 0;
       options.onProgress?.({ written: report.written, skipped: report.skipped });
       if (options.signal?.aborted) throw new PapyraError('PAPYRA_ABORTED', 'The transfer was aborted; run it again with the same journal to resume.', { cause: options.signal.reason });
     }
   }
+  await settle();
   await checkpoint(target, options, journal);
   options.onProgress?.({ written: report.written, skipped: report.skipped });
   return report;
+}
+
+/**
+ * Where an earlier run without a journal stopped, per kind: the position in the source of the
+ * target's newest record of that kind (0 when the target does not hold it). Transfers write each
+ * kind in source order, so everything before it is there too. One pass over the source per kind
+ * that has a match; bounded memory.
+ */
+async function progressInTarget(source: RecordSource, kinds: readonly RecordKind[], target: PersistenceBackend, signal?: AbortSignal): Promise<Record<RecordKind, number>> {
+  const done: Record<RecordKind, number> = { event: 0, audit: 0, dead_letter: 0 };
+  for (const kind of kinds) {
+    const [newest] = await listOf(target, kind, 1);
+    if (!newest?.id) continue;
+    let position = 0;
+    for await (const { record, line } of recordsOf(source, kind, signal)) {
+      position += 1;
+      if ((record.id ?? contentId(line)) === newest.id) {
+        done[kind] = position;
+        break;
+      }
+    }
+  }
+  return done;
+}
+
+function listOf(target: PersistenceBackend, kind: RecordKind, limit: number): Promise<PersistedRecord[]> {
+  return kind === 'event' ? target.listEvents({ limit }) : kind === 'audit' ? target.listAudits({ limit }) : target.listDeadLetters({ limit });
 }
 
 async function next(it: AsyncGenerator<StoredRecord>): Promise<StoredRecord | null> {
@@ -174,10 +218,6 @@ async function loadJournal(path: string | undefined, source: string): Promise<Jo
 async function recentIds(target: PersistenceBackend, kinds: readonly RecordKind[], batchSize: number): Promise<Set<string>> {
   const ids = new Set<string>();
   const limit = batchSize * 2;
-  for (const kind of kinds) {
-    const records: PersistedRecord[] =
-      kind === 'event' ? await target.listEvents({ limit }) : kind === 'audit' ? await target.listAudits({ limit }) : await target.listDeadLetters({ limit });
-    for (const r of records) if (r.id !== null) ids.add(r.id);
-  }
+  for (const kind of kinds) for (const r of await listOf(target, kind, limit)) if (r.id !== null) ids.add(r.id);
   return ids;
 }

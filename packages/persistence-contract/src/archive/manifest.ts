@@ -7,6 +7,8 @@ export const ARCHIVE_FILES: Readonly<Record<RecordKind, string>> = Object.freeze
   dead_letter: 'dead_letters.ndjson',
 });
 export const MANIFEST_FILE = 'manifest.json';
+/** `sha256sum` format (`<hex>  manifest.json`): `sha256sum -c manifest.json.sha256` checks it too. */
+export const MANIFEST_DIGEST_FILE = 'manifest.json.sha256';
 export const ARCHIVE_FORMAT = 'papyra-archive';
 export const ARCHIVE_VERSION = 1;
 
