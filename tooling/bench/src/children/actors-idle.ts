@@ -33,7 +33,8 @@ if (mode === 'papyra') {
 } else {
   const system = nact.start();
   before = await heap();
-  for (let i = 0; i < n; i++) keep.push(nact.spawnStateless(system, () => {}));
+  // Named: nact's random anonymous names collide among tens of thousands of actors.
+  for (let i = 0; i < n; i++) keep.push(nact.spawnStateless(system, () => {}, `idle-${i}`));
   after = await heap();
   nact.stop(system);
 }
