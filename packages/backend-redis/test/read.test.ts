@@ -8,16 +8,12 @@ import {
   encodeRecord,
   readRecords,
   storeStats,
-  type BackendCapabilities,
   type KindStats,
   type PersistedEvent,
   type PersistedRecord,
   type ReadOptions,
   type StoredRecord,
 } from '@papyra/persistence-contract';
-import { probeCapabilities, runScenario, type ConformanceContext, type ConformanceHarness } from '@papyra/persistence-contract/conformance';
-// The shared scenarios are not in the default suite yet: run them from the contract's build.
-import { sharedScenarios } from '../../persistence-contract/dist/conformance/scenarios/shared.js';
 import { RedisBackend, type RedisBackendOptions } from '../src/index.js';
 import { REDIS_URL, connect, deleteKeys, describeWithRedis, uniquePrefix } from './helpers.js';
 
@@ -150,27 +146,4 @@ describeWithRedis('records() and stats()', () => {
     expect(growth).toBeLessThan(20 * 1024 * 1024);
     expect((await b.stats()).kinds.event).toEqual({ records: 50_000, bytes, oldest: NOW, newest: NOW + 49_999 });
   }, 60_000);
-});
-
-const harnessPrefix = (ctx: ConformanceContext) => `${prefix}:cf:${ctx.namespace}`;
-let cleaner: Redis;
-const harness: ConformanceHarness<RedisBackend> = {
-  name: 'redis',
-  async make(ctx) {
-    return new RedisBackend({ url: REDIS_URL, prefix: harnessPrefix(ctx), ...(ctx.retention && { retention: ctx.retention }), ...(ctx.clock && { clock: ctx.clock }) });
-  },
-  async cleanup(ctx) {
-    await deleteKeys(cleaner, harnessPrefix(ctx));
-  },
-};
-
-describeWithRedis('shared conformance scenarios (the backend kit)', () => {
-  let capabilities: BackendCapabilities;
-  beforeAll(async () => {
-    cleaner = connect();
-    await cleaner.connect();
-    capabilities = await probeCapabilities(harness);
-  });
-  afterAll(() => cleaner.disconnect());
-  for (const scenario of sharedScenarios) it(scenario.name, () => runScenario(harness, scenario, capabilities));
 });

@@ -1,4 +1,4 @@
-import { encodeRecord, type ListQuery, type PersistedRecord, type RecordKind, type ScanReport } from '../../src/index.js';
+import { PapyraError, encodeRecord, matchesQuery, type ListQuery, type PersistedRecord, type RecordKind, type ScanReport } from '../../src/index.js';
 import { LineStoreBackend, type LineStoreOptions, type Parsed } from './line-store.js';
 
 /**
@@ -56,7 +56,7 @@ class AcceptsWritesAfterClose extends LineStoreBackend {
 
 /** Read-modify-write across an await: concurrent appends overwrite each other. */
 class LosesConcurrentAppends extends LineStoreBackend {
-  protected override async append(_kind: RecordKind, record: PersistedRecord): Promise<void> {
+  protected override async append(kind: RecordKind, record: PersistedRecord): Promise<void> {
     this.checkOpen();
     const before = this.disk.files.get(this.path) ?? '';
     await new Promise((resolve) => setImmediate(resolve));
@@ -104,6 +104,32 @@ class MissesTornTail extends LineStoreBackend {
   }
 }
 
+/** Takes any timestamp, NaN included: its own scan then calls the record an anomaly. */
+class AcceptsNaNTimestamps extends LineStoreBackend {
+  protected override async append(_kind: RecordKind, record: PersistedRecord): Promise<void> {
+    this.checkOpen();
+    const line = encodeRecord(record);
+    this.disk.files.set(this.path, `${this.disk.files.get(this.path) ?? ''}${line}\n`);
+  }
+}
+
+/** Checks its arguments before noticing it is closed. */
+class ValidatesBeforeClosedCheck extends LineStoreBackend {
+  override async recover(config: Parameters<LineStoreBackend['recover']>[0]) {
+    if (config.mode !== 'ignore' && config.mode !== 'repair' && config.mode !== 'quarantine') throw new PapyraError('PAPYRA_INVALID_CONFIG', 'bad mode');
+    return super.recover(config);
+  }
+}
+
+/** Applies the actor filter after taking the newest N. */
+class FiltersAfterLimit extends LineStoreBackend {
+  protected override async list(kind: RecordKind, query: ListQuery | undefined): Promise<PersistedRecord[]> {
+    const { actor, eventType, target, ...rest } = query ?? {};
+    const page = await super.list(kind, rest);
+    return page.filter((r) => matchesQuery(r, { ...(actor !== undefined && { actor }), ...(eventType !== undefined && { eventType }), ...(target !== undefined && { target }) }));
+  }
+}
+
 /** The defects, each with a scenario that must catch it (a substring of the test name). */
 export const BROKEN: readonly { name: string; Backend: Variant; caughtBy: string }[] = [
   { name: 'loses a record', Backend: LosesARecord, caughtBy: 'lists each kind in append order' },
@@ -117,4 +143,7 @@ export const BROKEN: readonly { name: string; Backend: Variant; caughtBy: string
   { name: 'repair drops one valid record too', Backend: RepairDropsOneMore, caughtBy: 'repair after corrupt_line' },
   { name: 'miscounts bytes', Backend: MiscountsBytes, caughtBy: 'counts records and encoded bytes' },
   { name: 'misses a torn tail', Backend: MissesTornTail, caughtBy: 'scan reports torn_tail' },
+  { name: 'accepts NaN timestamps', Backend: AcceptsNaNTimestamps, caughtBy: 'is refused at write with PAPYRA_INVALID_RECORD' },
+  { name: 'validates before the closed check', Backend: ValidatesBeforeClosedCheck, caughtBy: 'a closed backend answers PAPYRA_BACKEND_CLOSED whatever' },
+  { name: 'filters after limit', Backend: FiltersAfterLimit, caughtBy: 'filters apply before limit' },
 ];

@@ -9,6 +9,7 @@ import { recoveryScenarios } from './recovery.js';
 import { retentionScenarios } from './retention.js';
 import { roundTripScenarios } from './round-trip.js';
 import { scanScenarios } from './scan.js';
+import { sharedScenarios } from './shared.js';
 
 /** Every scenario of the suite, grouped by topic, in the order they are registered. */
 export const conformanceScenarios: readonly ConformanceScenario[] = Object.freeze([
@@ -22,4 +23,5 @@ export const conformanceScenarios: readonly ConformanceScenario[] = Object.freez
   ...recoveryScenarios,
   ...metricsScenarios,
   ...durabilityScenarios,
+  ...sharedScenarios,
 ]);
