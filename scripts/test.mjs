@@ -9,11 +9,11 @@ const resultsDir = join(root, '.test-results');
 rmSync(resultsDir, { recursive: true, force: true });
 
 const lint = spawnSync('pnpm', ['lint'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
-const turbo = spawnSync(
-  'turbo',
-  ['run', 'build', 'typecheck', 'test', '--concurrency=2', '--continue'],
-  { cwd: root, stdio: 'inherit', env: { TURBO_TELEMETRY_DISABLED: '1', ...process.env } },
-);
+const turbo = spawnSync('turbo', ['run', 'build', 'typecheck', 'test', '--concurrency=2', '--continue'], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { TURBO_TELEMETRY_DISABLED: '1', ...process.env },
+});
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 let files = [];

@@ -40,7 +40,8 @@ const system = new ActorSystem({
   hooks: {
     onEvent: (e) => console.log(`${time(e.timestamp)}  event        ${e.eventType.padEnd(14)} ${e.actorAddress}  ${JSON.stringify(e.payload)}`),
     onDeadLetter: (d) => console.log(`${time(d.timestamp)}  dead letter  ${d.messageType.padEnd(14)} ${d.target}  ${JSON.stringify(d.payload)} (${d.reason})`),
-    onAudit: (a) => console.log(`${time(a.timestamp)}  audit        ${a.totalActors} actors, ${a.aliveActors} alive, ${a.deadLettersCount} dead letter(s) so far`),
+    onAudit: (a) =>
+      console.log(`${time(a.timestamp)}  audit        ${a.totalActors} actors, ${a.aliveActors} alive, ${a.deadLettersCount} dead letter(s) so far`),
   },
 });
 

@@ -35,7 +35,11 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
   const group = (name: string, describe: string, specs: CommandModule[], examples: [string, string][]): CommandModule => ({
     command: name,
     describe,
-    builder: (y: Argv) => specs.reduce((acc, m) => acc.command(m), y).example(examples).demandCommand(1, `Choose a ${name} command: ${specs.map((m) => m.command).join(', ')}.`),
+    builder: (y: Argv) =>
+      specs
+        .reduce((acc, m) => acc.command(m), y)
+        .example(examples)
+        .demandCommand(1, `Choose a ${name} command: ${specs.map((m) => m.command).join(', ')}.`),
     handler: () => {},
   });
 
@@ -77,9 +81,12 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       ),
     )
     .command(
-      group('metrics', 'Store figures and persistence counters', [module(metricsCommand), module(metricsResetCommand)], [
-        ['$0 metrics persistence --path ./papyra.ndjson', 'Records and bytes per kind'],
-      ]),
+      group(
+        'metrics',
+        'Store figures and persistence counters',
+        [module(metricsCommand), module(metricsResetCommand)],
+        [['$0 metrics persistence --path ./papyra.ndjson', 'Records and bytes per kind']],
+      ),
     )
     .command(module(exportCommand))
     .command(module(importCommand))
@@ -150,7 +157,10 @@ function storeOptions(): Record<string, Options> {
     [kebab(list.backend.key), { type: 'string', choices: [...BACKENDS], describe: list.backend.describe, group: store }],
     ...list.store.map((o) => flag(o, store)),
     ['config', { type: 'string', describe: 'JSON options file, or an ES module whose default export is a backend or options', group: store }],
-    ['require-existing', { type: 'boolean', describe: 'Fail (exit 66) when the store file does not exist, instead of reading it as an empty store', group: store }],
+    [
+      'require-existing',
+      { type: 'boolean', describe: 'Fail (exit 66) when the store file does not exist, instead of reading it as an empty store', group: store },
+    ],
     ...list.retention.map((o) => flag(o, retention)),
   ]);
 }

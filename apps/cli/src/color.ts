@@ -18,7 +18,10 @@ export interface Palette {
   yellow: Paint;
 }
 
-const sgr = (open: number, close: number): Paint => (text) => `\x1b[${open}m${text}\x1b[${close}m`;
+const sgr =
+  (open: number, close: number): Paint =>
+  (text) =>
+    `\x1b[${open}m${text}\x1b[${close}m`;
 const plain: Paint = (text) => text;
 
 export function palette(enabled: boolean): Palette {

@@ -36,7 +36,9 @@ export function integerFlag(flag: string, min: number): (value: unknown) => numb
     const text = String(value).trim();
     const n = /^\d+$/.test(text) ? Number(text) : NaN;
     if (!Number.isSafeInteger(n) || n < min) {
-      throw usageError(`${flag} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer, got ${JSON.stringify(Array.isArray(value) ? value.join(' ') : value)}.`);
+      throw usageError(
+        `${flag} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer, got ${JSON.stringify(Array.isArray(value) ? value.join(' ') : value)}.`,
+      );
     }
     return n;
   };

@@ -78,16 +78,24 @@ export function storageError(error: unknown): unknown {
   const where = typeof details['path'] === 'string' ? ` (${details['path']})` : '';
   if (errno === 'ENOSPC' || errno === 'EDQUOT') {
     const what = errno === 'ENOSPC' ? 'No space left on the device' : 'The disk quota is exhausted';
-    return new PapyraError('PAPYRA_NO_SPACE', `${what}${where} [${errno}]. A rewrite (recover, compact) needs room for a second copy of the store; free space and run the command again.`, {
-      cause: error,
-      details: { ...details, errno },
-    });
+    return new PapyraError(
+      'PAPYRA_NO_SPACE',
+      `${what}${where} [${errno}]. A rewrite (recover, compact) needs room for a second copy of the store; free space and run the command again.`,
+      {
+        cause: error,
+        details: { ...details, errno },
+      },
+    );
   }
   if (errno === 'EROFS') {
-    return new PapyraError('PAPYRA_READ_ONLY', `The store is on a read-only file system${where} [EROFS]. Remount it read-write, or copy the store to a writable place and point --path at the copy.`, {
-      cause: error,
-      details: { ...details, errno },
-    });
+    return new PapyraError(
+      'PAPYRA_READ_ONLY',
+      `The store is on a read-only file system${where} [EROFS]. Remount it read-write, or copy the store to a writable place and point --path at the copy.`,
+      {
+        cause: error,
+        details: { ...details, errno },
+      },
+    );
   }
   return error;
 }

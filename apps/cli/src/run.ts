@@ -87,12 +87,17 @@ export async function runCommand<A extends GlobalArgs>(args: A, rawIo: Io, comma
     let result: CommandResult;
     try {
       const signal = interrupt.signal;
-      result = await command.run({ backend, logger, store: selected.label, storeInfo, storeArgs: selected.args, progress, signal, cwd: io.cwd, now: io.now }, args);
+      result = await command.run(
+        { backend, logger, store: selected.label, storeInfo, storeArgs: selected.args, progress, signal, cwd: io.cwd, now: io.now },
+        args,
+      );
     } finally {
       progress.done();
     }
     const colors = palette(colorEnabled(rawIo.env, rawIo.stdoutIsTTY === true));
-    io.stdout(json ? `${JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...result.data, store: storeInfo }, null, 2)}\n` : `${highlight(result.text, colors)}\n`);
+    io.stdout(
+      json ? `${JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...result.data, store: storeInfo }, null, 2)}\n` : `${highlight(result.text, colors)}\n`,
+    );
     if (result.note) io.stderr(`note: ${result.note}\n`);
     if (interrupt.signal.aborted) io.stderr('note: interrupted, but the operation had already completed; its report is above.\n');
     if (result.hint && !json) io.stderr(`hint: ${result.hint}\n`);
@@ -157,7 +162,8 @@ const HINTS: Record<string, string> = {
   PAPYRA_USAGE: 'run papyra --help (or papyra <command> --help) for the options and examples.',
   PAPYRA_INVALID_ARGUMENT: 'run papyra <command> --help for the accepted values.',
   PAPYRA_BACKEND_UNAVAILABLE: 'check that the server is running and that the URL (--redis-url / --database-url) is right.',
-  PAPYRA_LOCKED: 'the .lock file beside the store says another process is writing to or maintaining it; the store itself is untouched. Stop that process (or wait for it) and run the command again.',
+  PAPYRA_LOCKED:
+    'the .lock file beside the store says another process is writing to or maintaining it; the store itself is untouched. Stop that process (or wait for it) and run the command again.',
   PAPYRA_ABORTED: 'nothing was changed: the rewrite stopped before replacing the store, and its temporary file and lock were removed.',
   PAPYRA_NO_SPACE: 'the store was not changed; df -h shows the free space of each file system.',
   PAPYRA_INVALID_CONFIG: 'check the options, PAPYRA_* variables and --config file; papyra <command> --help lists them.',
@@ -204,7 +210,10 @@ async function selectStore(args: GlobalArgs, io: Io, addSecretUrl: (url: string 
       const given = Object.keys(flags.values);
       if (given.length > 0) {
         await loaded.backend.close();
-        throw new PapyraError('PAPYRA_USAGE', `${configFile} provides a backend instance; it cannot be combined with ${given.map((k) => flags.label(k as never)).join(', ')}.`);
+        throw new PapyraError(
+          'PAPYRA_USAGE',
+          `${configFile} provides a backend instance; it cannot be combined with ${given.map((k) => flags.label(k as never)).join(', ')}.`,
+        );
       }
       return {
         backend: loaded.backend,
@@ -218,7 +227,13 @@ async function selectStore(args: GlobalArgs, io: Io, addSecretUrl: (url: string 
   }
   const spec = resolveStore(layers);
   const backend = await openStore(spec, { logger });
-  return { backend, spec, info: describeStore(spec), label: storeLabel(spec), args: configFile !== undefined ? `--config ${quote(configFile)}` : storeModule(spec).args(spec) };
+  return {
+    backend,
+    spec,
+    info: describeStore(spec),
+    label: storeLabel(spec),
+    args: configFile !== undefined ? `--config ${quote(configFile)}` : storeModule(spec).args(spec),
+  };
 }
 
 /** `ndjson /srv/papyra.ndjson`: the store for people (output is redacted). */

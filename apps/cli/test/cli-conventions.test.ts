@@ -15,7 +15,15 @@ afterEach(() => cleanup());
 async function run(argv: string[], terminal: Partial<Pick<Io, 'stdoutIsTTY' | 'stderrIsTTY' | 'columns' | 'env'>> = {}) {
   let stdout = '';
   let stderr = '';
-  const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), stderrIsTTY: false, env: {}, cwd: dir, now: () => Date.now(), ...terminal };
+  const io: Io = {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    stderrIsTTY: false,
+    env: {},
+    cwd: dir,
+    now: () => Date.now(),
+    ...terminal,
+  };
   const code = await main(argv, io);
   return { code, stdout, stderr };
 }
@@ -107,7 +115,12 @@ describe('numbers and durations as people write them', () => {
 describe('--json documents', () => {
   it('carry schemaVersion and a structured store description', async () => {
     const path = copyFixture(dir);
-    for (const argv of [['persistence', 'scan'], ['inspect', 'summary'], ['metrics', 'persistence'], ['doctor', 'run']]) {
+    for (const argv of [
+      ['persistence', 'scan'],
+      ['inspect', 'summary'],
+      ['metrics', 'persistence'],
+      ['doctor', 'run'],
+    ]) {
       const j = parseJson(await run([...argv, '--path', path, '--json']));
       expect(j).toMatchObject({ schemaVersion: 1, store: { backend: 'ndjson', path, exists: true } });
     }

@@ -231,15 +231,24 @@ describe('usage errors exit 64', () => {
 });
 
 describe('--help', () => {
-  it.each([[[]], [['persistence']], [['doctor']], [['inspect']], [['metrics']], [['persistence', 'scan']], [['persistence', 'recover']], [['doctor', 'run']], [['inspect', 'events']], [['inspect', 'summary']], [['metrics', 'reset']]])(
-    'papyra %j --help shows examples',
-    async (args) => {
-      const r = await papyra([...args, '--help'], { cwd: dir });
-      expect(r.code).toBe(0);
-      expect(r.stdout).toContain('Examples:');
-      expect(r.stdout).toContain('papyra ');
-    },
-  );
+  it.each([
+    [[]],
+    [['persistence']],
+    [['doctor']],
+    [['inspect']],
+    [['metrics']],
+    [['persistence', 'scan']],
+    [['persistence', 'recover']],
+    [['doctor', 'run']],
+    [['inspect', 'events']],
+    [['inspect', 'summary']],
+    [['metrics', 'reset']],
+  ])('papyra %j --help shows examples', async (args) => {
+    const r = await papyra([...args, '--help'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Examples:');
+    expect(r.stdout).toContain('papyra ');
+  });
 });
 
 describe('--version', () => {

@@ -28,7 +28,18 @@ beforeAll(async () => {
   }
   await backend.recordDeadLetter(createDeadLetter({ systemId: 'local', target: 'local:2', messageType: 'Ping', payload: { n: 1 }, timestamp: T0 + 5 * MIN }));
   await backend.recordAudit(
-    createAudit({ systemId: 'local', timestamp: T0 + 6 * MIN, totalActors: 3, aliveActors: 3, stoppingActors: 0, restartingActors: 0, registrySize: 3, registryOrphans: [], registryDead: [], deadLettersCount: 1 }),
+    createAudit({
+      systemId: 'local',
+      timestamp: T0 + 6 * MIN,
+      totalActors: 3,
+      aliveActors: 3,
+      stoppingActors: 0,
+      restartingActors: 0,
+      registrySize: 3,
+      registryOrphans: [],
+      registryDead: [],
+      deadLettersCount: 1,
+    }),
   );
   await backend.close();
   // Another system sharing the table writes through its own backend.
@@ -51,7 +62,12 @@ describe('postgres, end to end', () => {
     const scan = await papyra(['persistence', 'scan', ...absent], { cwd: dir });
     expect(scan.code).toBe(0);
     expect(scan.stdout).toContain(`schema ${SCHEMA}_absent, table papyra_records): clean, no anomalies.`);
-    const summary = parseJson(await papyra(['inspect', 'summary', '--json'], { cwd: dir, env: { PAPYRA_DATABASE_URL: DATABASE_URL, PAPYRA_SCHEMA: SCHEMA, PAPYRA_TABLE: 'no_such_table' } }));
+    const summary = parseJson(
+      await papyra(['inspect', 'summary', '--json'], {
+        cwd: dir,
+        env: { PAPYRA_DATABASE_URL: DATABASE_URL, PAPYRA_SCHEMA: SCHEMA, PAPYRA_TABLE: 'no_such_table' },
+      }),
+    );
     expect(summary.counts).toEqual({ events: 0, audits: 0, deadLetters: 0 });
     const created = await sql(DATABASE_URL, [
       `SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = $1 OR (table_schema = $2 AND table_name LIKE 'no_such_table%')`,
@@ -63,7 +79,10 @@ describe('postgres, end to end', () => {
   it('inspect, --system-id and metrics see the table the options name', async () => {
     if (!up) return;
     const inspect = parseJson(await papyra(['persistence', 'inspect', ...STORE, '--all-systems', '--limit', '1', '--json'], { cwd: dir }));
-    expect(inspect).toMatchObject({ backend: 'postgres', stats: { events: { records: 4 }, audits: { records: 1 }, deadLetters: { records: 1 }, total: { records: 6 } } });
+    expect(inspect).toMatchObject({
+      backend: 'postgres',
+      stats: { events: { records: 4 }, audits: { records: 1 }, deadLetters: { records: 1 }, total: { records: 6 } },
+    });
     // A structured description, never a credential (the URL's password would be ***).
     expect(inspect.store).toEqual({ backend: 'postgres', url: DATABASE_URL, schema: SCHEMA, table: TABLE, allSystems: true });
     expect(inspect.latest.events[0].actorAddress).toBe('other:1');
@@ -76,7 +95,10 @@ describe('postgres, end to end', () => {
 
   it('scan flags a row corrupted by SQL (exit 2), repair deletes only that row (exit 0), compact applies retention', async () => {
     if (!up) return;
-    await sql(DATABASE_URL, [`INSERT INTO ${table} (id, kind, system_id, timestamp_ms, data) VALUES ('bad-row', 'event', 'local', $1, '{"kind": "event", "timest')`, [T0]]);
+    await sql(DATABASE_URL, [
+      `INSERT INTO ${table} (id, kind, system_id, timestamp_ms, data) VALUES ('bad-row', 'event', 'local', $1, '{"kind": "event", "timest')`,
+      [T0],
+    ]);
     const scan = await papyra(['persistence', 'scan', ...STORE], { cwd: dir });
     expect(scan.code).toBe(2);
     expect(scan.stdout).toMatch(new RegExp(`${SCHEMA}\\.${TABLE} CORRUPTED_ENTRY row seq=\\d+ id=bad-row`));
@@ -85,7 +107,14 @@ describe('postgres, end to end', () => {
     // The operator's view of the whole table: every system's rows.
     const repair = await papyra(['persistence', 'recover', '--mode', 'repair', ...STORE, '--all-systems', '--json'], { cwd: dir });
     expect(repair.code).toBe(0);
-    expect(parseJson(repair)).toMatchObject({ clean: true, mode: 'repair', keptRecords: 6, droppedRecords: 1, scan: { anomalies: [{ type: 'CORRUPTED_ENTRY' }] }, postScan: { anomalies: [] } });
+    expect(parseJson(repair)).toMatchObject({
+      clean: true,
+      mode: 'repair',
+      keptRecords: 6,
+      droppedRecords: 1,
+      scan: { anomalies: [{ type: 'CORRUPTED_ENTRY' }] },
+      postScan: { anomalies: [] },
+    });
     expect(await sql(DATABASE_URL, `SELECT id FROM ${table} WHERE id = 'bad-row'`)).toEqual([]);
 
     const compact = await papyra(['persistence', 'compact', ...STORE, '--all-systems', '--max-records', '1', '--json'], { cwd: dir });
@@ -112,7 +141,9 @@ const SECRET = 'Corr3ct-Horse-Pw';
 
 describe('postgres with password authentication', () => {
   const asServerUser = (cmd: string, args: string[]) =>
-    process.getuid?.() === 0 ? execFileSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, cmd), ...args], { stdio: 'pipe' }) : execFileSync(join(PG_BIN, cmd), args, { stdio: 'pipe' });
+    process.getuid?.() === 0
+      ? execFileSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, cmd), ...args], { stdio: 'pipe' })
+      : execFileSync(join(PG_BIN, cmd), args, { stdio: 'pipe' });
   let server: { data: string; port: number } | undefined;
   let removeServerDir = () => {};
 

@@ -30,7 +30,18 @@ async function damagedSet(name: string): Promise<{ path: string; clean: Record<s
   }
   await backend.recordDeadLetter(createDeadLetter({ systemId: 'local', target: 'local:2', messageType: 'Ping', payload: { n: 1 }, timestamp: T0 + 5 * MIN }));
   await backend.recordAudit(
-    createAudit({ systemId: 'local', timestamp: T0 + 6 * MIN, totalActors: 4, aliveActors: 4, stoppingActors: 0, restartingActors: 0, registrySize: 4, registryOrphans: [], registryDead: [], deadLettersCount: 1 }),
+    createAudit({
+      systemId: 'local',
+      timestamp: T0 + 6 * MIN,
+      totalActors: 4,
+      aliveActors: 4,
+      stoppingActors: 0,
+      restartingActors: 0,
+      registrySize: 4,
+      registryOrphans: [],
+      registryDead: [],
+      deadLettersCount: 1,
+    }),
   );
   await backend.close();
   const members = [`${path}.2`, `${path}.1`, path];
@@ -72,7 +83,10 @@ describe('rotating: a damaged rotation set', () => {
   it('inspect counts the valid records across the set, oldest file first', async () => {
     const { path } = await damagedSet('inspect');
     const json = parseJson(await papyra(['persistence', 'inspect', '--path', path, ...SET, '--limit', '3', '--json'], { cwd: dir }));
-    expect(json).toMatchObject({ backend: 'rotating', stats: { events: { records: 4 }, audits: { records: 1 }, deadLetters: { records: 1 }, total: { records: 6 } } });
+    expect(json).toMatchObject({
+      backend: 'rotating',
+      stats: { events: { records: 4 }, audits: { records: 1 }, deadLetters: { records: 1 }, total: { records: 6 } },
+    });
     expect(json.latest.events.map((e: { actorAddress: string }) => e.actorAddress)).toEqual(['local:2', 'local:3', 'local:4']);
   });
 
@@ -82,7 +96,9 @@ describe('rotating: a damaged rotation set', () => {
     expect(run.code).toBe(2);
     expect(run.stdout).toContain('1 anomaly remains.');
     expect(run.stdout).toMatch(/removed\s+2 damaged lines/);
-    expect(run.stderr).toContain('hint: repair leaves files that are not part of the store where they are; move them aside with papyra persistence recover --mode quarantine');
+    expect(run.stderr).toContain(
+      'hint: repair leaves files that are not part of the store where they are; move them aside with papyra persistence recover --mode quarantine',
+    );
     for (const [member, bytes] of Object.entries(clean)) expect(readFileSync(member)).toEqual(bytes);
     expect(readFileSync(`${path}.orphan`, 'utf8')).toBe(ORPHAN);
   });
@@ -90,7 +106,9 @@ describe('rotating: a damaged rotation set', () => {
   it('quarantine keeps the orphan and the damaged originals, ends clean (exit 0), then compact applies retention', async () => {
     const { path, clean } = await damagedSet('quarantine');
     const damaged1 = readFileSync(`${path}.1`);
-    const run = await papyra(['persistence', 'recover', '--mode', 'quarantine', '--quarantine-dir', 'q', '--path', path, ...SET, '--json'], { cwd: join(dir, 'quarantine') });
+    const run = await papyra(['persistence', 'recover', '--mode', 'quarantine', '--quarantine-dir', 'q', '--path', path, ...SET, '--json'], {
+      cwd: join(dir, 'quarantine'),
+    });
     expect(run.code).toBe(0);
     const report = parseJson(run);
     expect(report).toMatchObject({ clean: true, mode: 'quarantine', keptRecords: 6, droppedRecords: 2, postScan: { anomalies: [] } });

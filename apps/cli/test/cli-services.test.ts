@@ -24,7 +24,10 @@ describe('unreachable servers exit 69 and never print credentials', () => {
     expect(run.code).toBe(69);
     expect(run.stderr).toContain('PAPYRA_BACKEND_UNAVAILABLE');
     expect(run.stdout + run.stderr).not.toContain(SECRET);
-    const json = await papyra(['doctor', 'run', '--json', '--log-level', 'debug'], { cwd: dir, env: { PAPYRA_REDIS_URL: `redis://admin:${SECRET}@127.0.0.1:1` } });
+    const json = await papyra(['doctor', 'run', '--json', '--log-level', 'debug'], {
+      cwd: dir,
+      env: { PAPYRA_REDIS_URL: `redis://admin:${SECRET}@127.0.0.1:1` },
+    });
     expect(json.code).toBe(69);
     expect(parseJson(json).error.code).toBe('PAPYRA_BACKEND_UNAVAILABLE');
     expect(json.stdout + json.stderr).not.toContain(SECRET);
@@ -49,7 +52,11 @@ describe('real servers: credentials stay out of every output', () => {
   it('redis with a password in the URL', async () => {
     if (!(await requireService(REDIS_URL, 'Redis'))) return;
     const url = withPassword(REDIS_URL);
-    for (const args of [['persistence', 'scan'], ['doctor', 'run', '--json'], ['inspect', 'summary', '--log-level', 'trace']]) {
+    for (const args of [
+      ['persistence', 'scan'],
+      ['doctor', 'run', '--json'],
+      ['inspect', 'summary', '--log-level', 'trace'],
+    ]) {
       const run = await papyra([...args, '--redis-url', url, '--prefix', `papyra-cli-test-${process.pid}`], { cwd: dir });
       // A server without AUTH configured may accept any password for the default user.
       expect(run.stdout + run.stderr).not.toContain(SECRET);

@@ -33,7 +33,10 @@ describe('a store path that does not exist', () => {
   });
 
   it('fails with --require-existing (exit 66), for ndjson and rotating stores', async () => {
-    for (const store of [['--path', 'typo.ndjson'], ['--path', 'typo.ndjson', '--max-bytes', '1000', '--max-files', '3']]) {
+    for (const store of [
+      ['--path', 'typo.ndjson'],
+      ['--path', 'typo.ndjson', '--max-bytes', '1000', '--max-files', '3'],
+    ]) {
       const run = await papyra(['doctor', 'run', ...store, '--require-existing', '--json'], { cwd: dir });
       expect(run.code).toBe(66);
       expect(parseJson(run).error).toMatchObject({ code: 'PAPYRA_STORE_MISSING', exitCode: 66 });
@@ -93,7 +96,9 @@ function spawnUntil(args: string[], marker: string) {
       if (stderr.includes(marker)) resolveStarted();
     }),
   );
-  const closed = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolveClosed) => child.on('close', (code) => resolveClosed({ code, stdout, stderr })));
+  const closed = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolveClosed) =>
+    child.on('close', (code) => resolveClosed({ code, stdout, stderr })),
+  );
   return { child, started, closed };
 }
 
@@ -140,7 +145,10 @@ describe('Ctrl-C during recover or compact', () => {
 
 describe('a full disk, an exhausted quota, a read-only file system', () => {
   it.each(['ENOSPC', 'EDQUOT', 'EROFS'])('%s exits 74 with what to do and no stack trace', async (errno) => {
-    const run = await papyra(['persistence', 'compact', '--json', '--config', join(FIXTURES, 'failing-disk-store.mjs')], { cwd: dir, env: { FAILING_DISK_ERRNO: errno } });
+    const run = await papyra(['persistence', 'compact', '--json', '--config', join(FIXTURES, 'failing-disk-store.mjs')], {
+      cwd: dir,
+      env: { FAILING_DISK_ERRNO: errno },
+    });
     expect(run.code).toBe(74);
     expect(run.stderr).toContain(`[${errno}]`);
     expect(run.stderr).toMatch(errno === 'EROFS' ? /read-only file system.*Remount it read-write/ : /free space and run the command again/);

@@ -31,7 +31,9 @@ describe('progressLine', () => {
 describe('hints', () => {
   it('suggest --redis-cluster for a cluster node reached without cluster mode, and the URL for refused credentials', async () => {
     const { hintFor } = await import('../src/run.js');
-    expect(hintFor('PAPYRA_INVALID_CONFIG', 'Redis configuration: scan: MOVED 1234 10.0.0.2:7001. The server is a Redis Cluster node: use cluster mode.')).toContain('--redis-cluster');
+    expect(
+      hintFor('PAPYRA_INVALID_CONFIG', 'Redis configuration: scan: MOVED 1234 10.0.0.2:7001. The server is a Redis Cluster node: use cluster mode.'),
+    ).toContain('--redis-cluster');
     expect(hintFor('PAPYRA_INVALID_CONFIG', 'Redis configuration: scan: WRONGPASS invalid username-password pair.')).toContain('--redis-url');
     expect(hintFor('PAPYRA_LOCKED', 'x')).toContain('.lock');
   });

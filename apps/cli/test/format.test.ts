@@ -14,7 +14,13 @@ describe('table', () => {
   });
 
   it('measures non-ASCII text by code points', () => {
-    const out = table([{ header: 'A' }, { header: 'B' }], [['héllo ✓', 'x'], ['ab', 'y']]);
+    const out = table(
+      [{ header: 'A' }, { header: 'B' }],
+      [
+        ['héllo ✓', 'x'],
+        ['ab', 'y'],
+      ],
+    );
     const [, , first, second] = out.split('\n');
     expect(first!.indexOf('x')).toBe([...'héllo ✓  '].length);
     expect([...second!].indexOf('y')).toBe([...first!].indexOf('x'));
@@ -46,6 +52,11 @@ describe('small formatters', () => {
     expect(plural(3, 'record')).toBe('3 records');
     expect(brief({ a: 'x'.repeat(100) }, 20)).toHaveLength(20);
     expect(brief({ a: 1 })).toBe('{"a":1}');
-    expect(keyValues([['a', '1'], ['long key', '2']])).toBe('a         1\nlong key  2');
+    expect(
+      keyValues([
+        ['a', '1'],
+        ['long key', '2'],
+      ]),
+    ).toBe('a         1\nlong key  2');
   });
 });

@@ -89,14 +89,36 @@ export async function writeStore(path: string, now = Date.now()): Promise<void> 
   await ev('ActorCrashed', 'local:1', 2, { error: 'Error: boom', reason: 'Error: boom' });
   await ev('ActorRestarted', 'local:1', 3, { reason: 'actor restarted' });
   await backend.recordAudit(
-    createAudit({ systemId: 'local', timestamp: T0 + 4 * MIN, totalActors: 2, aliveActors: 2, stoppingActors: 0, restartingActors: 0, registrySize: 2, registryOrphans: [], registryDead: [], deadLettersCount: 0 }),
+    createAudit({
+      systemId: 'local',
+      timestamp: T0 + 4 * MIN,
+      totalActors: 2,
+      aliveActors: 2,
+      stoppingActors: 0,
+      restartingActors: 0,
+      registrySize: 2,
+      registryOrphans: [],
+      registryDead: [],
+      deadLettersCount: 0,
+    }),
   );
   await ev('ActorStopped', 'local:2', 5, { reason: 'stopped' });
   await backend.recordDeadLetter(createDeadLetter({ systemId: 'local', target: 'local:2', messageType: 'Ping', payload: { n: 1 }, timestamp: T0 + 6 * MIN }));
   await backend.recordDeadLetter(createDeadLetter({ systemId: 'local', target: 'local:2', messageType: 'Ping', payload: { n: 2 }, timestamp: T0 + 7 * MIN }));
   await backend.recordDeadLetter(createDeadLetter({ systemId: 'local', target: 'local:9', messageType: 'Hello', payload: 'hi ✓', timestamp: now - 5 * MIN }));
   await backend.recordAudit(
-    createAudit({ systemId: 'local', timestamp: now - 4 * MIN, totalActors: 2, aliveActors: 1, stoppingActors: 0, restartingActors: 0, registrySize: 1, registryOrphans: [], registryDead: ['local:2'], deadLettersCount: 3 }),
+    createAudit({
+      systemId: 'local',
+      timestamp: now - 4 * MIN,
+      totalActors: 2,
+      aliveActors: 1,
+      stoppingActors: 0,
+      restartingActors: 0,
+      registrySize: 1,
+      registryOrphans: [],
+      registryDead: ['local:2'],
+      deadLettersCount: 3,
+    }),
   );
   await backend.close();
 }

@@ -55,7 +55,9 @@ describe('logs', () => {
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(entries).toContainEqual(expect.objectContaining({ level: 40, name: 'papyra', component: 'persistence', backend: 'ndjson', msg: 'scan found anomalies' }));
+    expect(entries).toContainEqual(
+      expect.objectContaining({ level: 40, name: 'papyra', component: 'persistence', backend: 'ndjson', msg: 'scan found anomalies' }),
+    );
   });
 
   it('take their level from PAPYRA_LOG_LEVEL; an unknown level there is a configuration error (78)', async () => {
@@ -71,12 +73,20 @@ describe('logs', () => {
     const path = corruptStore();
     const r = await run(['persistence', 'scan', '--path', path, '--log-level', 'warn'], true);
     // The progress line is cleared (\r, erase line) before the log line is written.
-    expect(r.stderr).toMatch(/%\r\x1b\[K\d\d:\d\d:\d\d\.\d{3} WARN {3}scan found anomalies {2}component=persistence {2}backend=ndjson {2}anomalies=1 {2}types=\{"CORRUPTED_LINE":1\}$/m);
+    expect(r.stderr).toMatch(
+      /%\r\x1b\[K\d\d:\d\d:\d\d\.\d{3} WARN {3}scan found anomalies {2}component=persistence {2}backend=ndjson {2}anomalies=1 {2}types=\{"CORRUPTED_LINE":1\}$/m,
+    );
     expect(r.stderr).not.toContain('"level"');
   });
 
   it('humanLogLine puts an error’s stack under its line and passes non-JSON through', () => {
-    const line = JSON.stringify({ level: 50, time: Date.parse('2025-01-01T12:00:01.250Z'), name: 'papyra', msg: 'command failed', err: { type: 'Error', message: 'boom', stack: 'Error: boom\n    at x (y.js:1:1)' } });
+    const line = JSON.stringify({
+      level: 50,
+      time: Date.parse('2025-01-01T12:00:01.250Z'),
+      name: 'papyra',
+      msg: 'command failed',
+      err: { type: 'Error', message: 'boom', stack: 'Error: boom\n    at x (y.js:1:1)' },
+    });
     expect(humanLogLine(`${line}\n`)).toBe('12:00:01.250 ERROR  command failed\n    Error: boom\n        at x (y.js:1:1)\n');
     expect(humanLogLine('not json\n')).toBe('not json\n');
   });

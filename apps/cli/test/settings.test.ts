@@ -28,7 +28,9 @@ describe('resolveStore', () => {
   });
 
   it('passes PostgreSQL schema, table and system id from flags or PAPYRA_SCHEMA / PAPYRA_TABLE / PAPYRA_SYSTEM_ID', () => {
-    expect(resolveStore([flags({ databaseUrl: 'postgres://u@h/db', table: 't' }), env({ PAPYRA_SCHEMA: 'ops', PAPYRA_TABLE: 'ignored', PAPYRA_SYSTEM_ID: 'shop' })])).toEqual({
+    expect(
+      resolveStore([flags({ databaseUrl: 'postgres://u@h/db', table: 't' }), env({ PAPYRA_SCHEMA: 'ops', PAPYRA_TABLE: 'ignored', PAPYRA_SYSTEM_ID: 'shop' })]),
+    ).toEqual({
       backend: 'postgres',
       connectionString: 'postgres://u@h/db',
       schema: 'ops',
@@ -47,7 +49,11 @@ describe('resolveStore', () => {
   it('lets flags win over the environment, and the environment over the config file', () => {
     const file = configLayer({ path: 'from-config.ndjson', retention: { maxRecords: 5, maxAgeMs: 1000 } }, 'papyra.json', '/etc/papyra');
     const vars = env({ PAPYRA_PATH: 'from-env.ndjson', PAPYRA_MAX_RECORDS: '7' });
-    expect(resolveStore([flags({}), vars, file])).toEqual({ backend: 'ndjson', path: '/work/here/from-env.ndjson', retention: { maxRecords: 7, maxAgeMs: 1000 } });
+    expect(resolveStore([flags({}), vars, file])).toEqual({
+      backend: 'ndjson',
+      path: '/work/here/from-env.ndjson',
+      retention: { maxRecords: 7, maxAgeMs: 1000 },
+    });
     expect(resolveStore([flags({ path: 'flag.ndjson' }), vars, file])).toMatchObject({ path: '/work/here/flag.ndjson' });
     // Paths in a config file are relative to the file.
     expect(resolveStore([flags({}), env({}), file])).toMatchObject({ path: '/etc/papyra/from-config.ndjson' });
@@ -81,13 +87,22 @@ describe('Redis Cluster', () => {
     expect(resolveStore([flags({ redisNodes: '10.0.0.1:7000,10.0.0.2:7001' })])).toEqual(expected);
     expect(resolveStore([env({ PAPYRA_REDIS_NODES: '10.0.0.1:7000, 10.0.0.2:7001' })])).toEqual(expected);
     expect(resolveStore([file({ redisNodes: ['10.0.0.1:7000', 'redis://10.0.0.2:7001'] })])).toEqual(expected);
-    expect(resolveStore([flags({ redisNodes: 'redis://u:pw@h1:7000,h2:7000', systemId: 'shop' })])).toMatchObject({ nodes: ['redis://u:pw@h1:7000', 'redis://h2:7000'], systemId: 'shop' });
+    expect(resolveStore([flags({ redisNodes: 'redis://u:pw@h1:7000,h2:7000', systemId: 'shop' })])).toMatchObject({
+      nodes: ['redis://u:pw@h1:7000', 'redis://h2:7000'],
+      systemId: 'shop',
+    });
   });
 
   it('rejects malformed nodes and nodes combined with a URL, without echoing them', () => {
-    expect(() => flags({ redisNodes: 'h1,h2:x' })).toThrow(expect.objectContaining({ code: 'PAPYRA_USAGE', message: expect.stringContaining('--redis-nodes') }));
-    expect(() => env({ PAPYRA_REDIS_NODES: 'pw-secret' })).toThrow(expect.objectContaining({ code: 'PAPYRA_INVALID_CONFIG', message: expect.not.stringContaining('pw-secret') }));
-    expect(() => env({ PAPYRA_REDIS_CLUSTER: 'maybe' })).toThrow(expect.objectContaining({ code: 'PAPYRA_INVALID_CONFIG', message: expect.stringContaining('PAPYRA_REDIS_CLUSTER') }));
+    expect(() => flags({ redisNodes: 'h1,h2:x' })).toThrow(
+      expect.objectContaining({ code: 'PAPYRA_USAGE', message: expect.stringContaining('--redis-nodes') }),
+    );
+    expect(() => env({ PAPYRA_REDIS_NODES: 'pw-secret' })).toThrow(
+      expect.objectContaining({ code: 'PAPYRA_INVALID_CONFIG', message: expect.not.stringContaining('pw-secret') }),
+    );
+    expect(() => env({ PAPYRA_REDIS_CLUSTER: 'maybe' })).toThrow(
+      expect.objectContaining({ code: 'PAPYRA_INVALID_CONFIG', message: expect.stringContaining('PAPYRA_REDIS_CLUSTER') }),
+    );
     expect(() => resolveStore([flags({ redisNodes: 'h1:7000', redisUrl: 'redis://h2:7000' })])).toThrow(expect.objectContaining({ code: 'PAPYRA_USAGE' }));
   });
 });
@@ -100,9 +115,13 @@ describe('layers', () => {
 
   it('reports a bad flag as a usage error and a bad variable or config value as a configuration error', () => {
     expect(() => flags({ maxFiles: 'three' })).toThrow(expect.objectContaining({ code: 'PAPYRA_USAGE', message: expect.stringContaining('--max-files') }));
-    expect(() => env({ PAPYRA_MAX_FILES: '0' })).toThrow(expect.objectContaining({ code: 'PAPYRA_INVALID_CONFIG', message: expect.stringContaining('PAPYRA_MAX_FILES') }));
+    expect(() => env({ PAPYRA_MAX_FILES: '0' })).toThrow(
+      expect.objectContaining({ code: 'PAPYRA_INVALID_CONFIG', message: expect.stringContaining('PAPYRA_MAX_FILES') }),
+    );
     expect(() => env({ PAPYRA_MAX_AGE: 'a week' })).toThrow(expect.objectContaining({ code: 'PAPYRA_INVALID_CONFIG' }));
-    expect(() => configLayer({ pth: 'x' }, 'c.json', '/')).toThrow(expect.objectContaining({ code: 'PAPYRA_INVALID_CONFIG', message: expect.stringContaining('"pth"') }));
+    expect(() => configLayer({ pth: 'x' }, 'c.json', '/')).toThrow(
+      expect.objectContaining({ code: 'PAPYRA_INVALID_CONFIG', message: expect.stringContaining('"pth"') }),
+    );
     expect(() => configLayer({ retention: { maxRecord: 1 } }, 'c.json', '/')).toThrow(expect.objectContaining({ code: 'PAPYRA_INVALID_CONFIG' }));
     expect(() => resolveStore([env({ PAPYRA_BACKEND: 'sqlite' })])).toThrow(expect.objectContaining({ code: 'PAPYRA_INVALID_CONFIG' }));
   });

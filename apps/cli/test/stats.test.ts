@@ -4,7 +4,18 @@ import { histogram, storeStats, summarize } from '../src/stats.js';
 
 const ev = (eventType: string, actor: string, timestamp: number) => createEvent({ systemId: 'local', actorAddress: actor, eventType, payload: {}, timestamp });
 const audit = (timestamp: number, totalActors: number) =>
-  createAudit({ systemId: 'local', timestamp, totalActors, aliveActors: 1, stoppingActors: 0, restartingActors: 0, registrySize: 1, registryOrphans: [], registryDead: [], deadLettersCount: 2 });
+  createAudit({
+    systemId: 'local',
+    timestamp,
+    totalActors,
+    aliveActors: 1,
+    stoppingActors: 0,
+    restartingActors: 0,
+    registrySize: 1,
+    registryOrphans: [],
+    registryDead: [],
+    deadLettersCount: 2,
+  });
 const dl = (target: string | null, messageType: string, timestamp: number) => createDeadLetter({ systemId: 'local', target, messageType, timestamp });
 
 describe('histogram', () => {

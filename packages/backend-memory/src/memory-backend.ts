@@ -28,7 +28,16 @@ import {
   type ScanReport,
   type WallClock,
 } from '@papyra/persistence-contract';
-import { ClosedGuard, checkRecoveryConfig, compactionReport, observeCompaction, observeRecovery, observeScan, throwIfAborted, validateRecord } from '@papyra/persistence-contract/kit';
+import {
+  ClosedGuard,
+  checkRecoveryConfig,
+  compactionReport,
+  observeCompaction,
+  observeRecovery,
+  observeScan,
+  throwIfAborted,
+  validateRecord,
+} from '@papyra/persistence-contract/kit';
 
 export interface MemoryBackendOptions {
   /** Applied on every list; `compact()` applies it physically. Default: keep everything. */

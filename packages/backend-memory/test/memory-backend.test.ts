@@ -47,7 +47,17 @@ describe('MemoryBackend', () => {
 
   it('rejects a record of the wrong kind with PAPYRA_INVALID_RECORD and stores nothing', async () => {
     const backend = new MemoryBackend();
-    const audit = createAudit({ systemId: 's', totalActors: 0, aliveActors: 0, stoppingActors: 0, restartingActors: 0, registrySize: 0, registryOrphans: [], registryDead: [], deadLettersCount: 0 });
+    const audit = createAudit({
+      systemId: 's',
+      totalActors: 0,
+      aliveActors: 0,
+      stoppingActors: 0,
+      restartingActors: 0,
+      registrySize: 0,
+      registryOrphans: [],
+      registryDead: [],
+      deadLettersCount: 0,
+    });
     expect(await codeOf(backend.recordEvent(audit as never))).toBe('PAPYRA_INVALID_RECORD');
     expect(await codeOf(backend.recordDeadLetter(event(1) as never))).toBe('PAPYRA_INVALID_RECORD');
     expect(await backend.listEvents()).toEqual([]);
@@ -60,7 +70,11 @@ describe('MemoryBackend', () => {
     const backend = new MemoryBackend();
     expect(await codeOf(backend.recover({ mode: 'shred' as 'repair' }))).toBe('PAPYRA_INVALID_CONFIG');
     expect(await codeOf(backend.recover({ mode: 'quarantine', quarantineDir: '' }))).toBe('PAPYRA_INVALID_CONFIG');
-    expect(await backend.recover({ mode: 'quarantine', quarantineDir: '/unused' })).toMatchObject({ mode: 'quarantine', quarantinedFiles: [], droppedRecords: 0 });
+    expect(await backend.recover({ mode: 'quarantine', quarantineDir: '/unused' })).toMatchObject({
+      mode: 'quarantine',
+      quarantinedFiles: [],
+      droppedRecords: 0,
+    });
   });
 
   it('rejects an already aborted operation with PAPYRA_ABORTED', async () => {

@@ -179,7 +179,8 @@ export class NdjsonBackend implements PersistenceBackend {
     this.#guard.assertOpen();
     return observeCompaction(this.metrics, this.#log, async () => {
       const result = await this.#rewriting(
-        () => compactSegment(this.path, this.retention, this.#clock(), { maxLineBytes: this.#maxLineBytes, fs: this.#fs, ...segmentOperation(options, 'compact') }),
+        () =>
+          compactSegment(this.path, this.retention, this.#clock(), { maxLineBytes: this.#maxLineBytes, fs: this.#fs, ...segmentOperation(options, 'compact') }),
         (): SegmentCompaction => ({ beforeRecords: 0, afterRecords: 0, beforeBytes: 0, afterBytes: 0 }),
       );
       return compactionReport(NAME, result);
@@ -198,8 +199,14 @@ export class NdjsonBackend implements PersistenceBackend {
     const timeoutMs = options.timeoutMs ?? PROBE_TIMEOUT_MS;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw invalidArgument(`timeoutMs must be a positive number, got ${JSON.stringify(timeoutMs)}.`);
     throwIfAborted('probe', options);
-    await bounded(probePath(resolveDataPath(this.path)), timeoutMs, options.signal, () =>
-      new PapyraError('PAPYRA_BACKEND_UNAVAILABLE', `The file system holding ${this.path} did not answer within ${timeoutMs} ms.`, { details: { path: this.path, timeoutMs } }),
+    await bounded(
+      probePath(resolveDataPath(this.path)),
+      timeoutMs,
+      options.signal,
+      () =>
+        new PapyraError('PAPYRA_BACKEND_UNAVAILABLE', `The file system holding ${this.path} did not answer within ${timeoutMs} ms.`, {
+          details: { path: this.path, timeoutMs },
+        }),
     );
   }
 
@@ -294,11 +301,13 @@ export class NdjsonBackend implements PersistenceBackend {
    * other rewrites out (the lock is re-entrant for its holder). A missing file needs no rewrite.
    */
   #rewriting<T>(fn: () => Promise<T>, whenMissing: () => T | Promise<T>): Promise<T> {
-    return this.#rewrites.run(() => this.#writer.exclusive(async () => {
-      const probe = await openSegment(this.path);
-      if (!probe) return whenMissing();
-      await probe.handle.close();
-      return this.#lock.holding('rewrite', fn);
-    }));
+    return this.#rewrites.run(() =>
+      this.#writer.exclusive(async () => {
+        const probe = await openSegment(this.path);
+        if (!probe) return whenMissing();
+        await probe.handle.close();
+        return this.#lock.holding('rewrite', fn);
+      }),
+    );
   }
 }

@@ -18,7 +18,11 @@ export function fsError(error: unknown, path: string, action: string): PapyraErr
       return new PapyraError('PAPYRA_PERMISSION_DENIED', `Cannot ${action} ${path}: permission denied (${code}).`, { cause: error, details });
     case 'ENOSPC':
     case 'EDQUOT':
-      return new PapyraError('PAPYRA_NO_SPACE', `Cannot ${action} ${path}: ${code === 'EDQUOT' ? 'disk quota exceeded' : 'no space left on the device'} (${code}).`, { cause: error, details });
+      return new PapyraError(
+        'PAPYRA_NO_SPACE',
+        `Cannot ${action} ${path}: ${code === 'EDQUOT' ? 'disk quota exceeded' : 'no space left on the device'} (${code}).`,
+        { cause: error, details },
+      );
     case 'EROFS':
       return new PapyraError('PAPYRA_READ_ONLY', `Cannot ${action} ${path}: the file system is read-only (${code}).`, { cause: error, details });
     default:

@@ -97,7 +97,15 @@ describe('a failed fdatasync is sticky (the kernel may have dropped the pages)',
     const path = join(await dirs.make(), 's.ndjson');
     const fs = new FaultyFs({ seed: 7, faults: [{ op: 'fsync', nth: 2, code: 'EIO' }] });
     const errors: string[] = [];
-    const logger: Logger = { child: () => logger, trace() {}, debug() {}, info() {}, warn() {}, error: (_o: unknown, msg?: string) => void errors.push(msg ?? ''), fatal() {} } as unknown as Logger;
+    const logger: Logger = {
+      child: () => logger,
+      trace() {},
+      debug() {},
+      info() {},
+      warn() {},
+      error: (_o: unknown, msg?: string) => void errors.push(msg ?? ''),
+      fatal() {},
+    } as unknown as Logger;
     const backend = new NdjsonBackend({ path, fsync: 'interval', fsyncIntervalMs: 20, fs, logger });
     for (let n = 0; n < 5; n++) await backend.recordEvent(event(n));
     for (let waited = 0; !errors.includes('periodic fsync failed') && waited < 20_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
@@ -208,7 +216,9 @@ describe('something other than a regular file at one of our names', () => {
       await writeFile(path, '{"broken\n');
       await mkdir(join(dir, '.s.ndjson.lock'));
       const backend = new NdjsonBackend({ path });
-      const code = await codeOf(() => (what === 'write' ? backend.recordEvent(event(1)) : what === 'compact' ? backend.compact() : backend.recover({ mode: 'repair' })));
+      const code = await codeOf(() =>
+        what === 'write' ? backend.recordEvent(event(1)) : what === 'compact' ? backend.compact() : backend.recover({ mode: 'repair' }),
+      );
       expect(`${what}: ${code}`).toBe(`${what}: PAPYRA_NOT_A_FILE`);
       await backend.close();
     }

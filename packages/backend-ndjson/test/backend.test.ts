@@ -28,7 +28,9 @@ describe('writing', () => {
     const backend = await store({ fsync: 'always' });
     const records: PersistedRecord[] = [];
     for (let i = 0; i < 300; i++) records.push(i % 3 === 0 ? event(i) : i % 3 === 1 ? audit(i) : deadLetter(i));
-    const promises = records.map((r) => (r.kind === 'event' ? backend.recordEvent(r) : r.kind === 'audit' ? backend.recordAudit(r) : backend.recordDeadLetter(r)));
+    const promises = records.map((r) =>
+      r.kind === 'event' ? backend.recordEvent(r) : r.kind === 'audit' ? backend.recordAudit(r) : backend.recordDeadLetter(r),
+    );
     // One promise per batch, shared by its callers.
     expect(new Set(promises).size).toBe(1);
     await Promise.all(promises);
@@ -61,7 +63,9 @@ describe('writing', () => {
         records.push(i % 5 === 0 ? audit(i) : i % 5 === 1 ? deadLetter(i) : event(i, { payload: { n: i, text } }));
       }
       // One synchronous loop, as a sustained producer fires them, then one wait for all.
-      await Promise.all(records.map((r) => (r.kind === 'event' ? backend.recordEvent(r) : r.kind === 'audit' ? backend.recordAudit(r) : backend.recordDeadLetter(r))));
+      await Promise.all(
+        records.map((r) => (r.kind === 'event' ? backend.recordEvent(r) : r.kind === 'audit' ? backend.recordAudit(r) : backend.recordDeadLetter(r))),
+      );
       const lines = (await readFile(backend.path, 'utf8')).split('\n');
       expect(lines.pop()).toBe('');
       expect(lines.map((l) => JSON.parse(l).id)).toEqual(records.map((r) => r.id));
@@ -167,8 +171,22 @@ describe('lists', () => {
   it('from the end of the file, agree with the contract helpers over the whole store', async () => {
     const records = mix(600);
     const now = 1_700_000_000_000 + 600;
-    const policies: RetentionPolicy[] = [{}, { maxRecords: 50 }, { maxAgeMs: 300 }, { maxTotalBytes: 9_000 }, { maxRecords: 120, maxAgeMs: 400, maxTotalBytes: 20_000 }];
-    const queries: ListQuery[] = [{}, { limit: 1 }, { limit: 25 }, { limit: 25, order: 'desc' }, { limit: 40, since: now - 200 }, { since: now - 100, order: 'desc' }, { limit: 10_000 }];
+    const policies: RetentionPolicy[] = [
+      {},
+      { maxRecords: 50 },
+      { maxAgeMs: 300 },
+      { maxTotalBytes: 9_000 },
+      { maxRecords: 120, maxAgeMs: 400, maxTotalBytes: 20_000 },
+    ];
+    const queries: ListQuery[] = [
+      {},
+      { limit: 1 },
+      { limit: 25 },
+      { limit: 25, order: 'desc' },
+      { limit: 40, since: now - 200 },
+      { since: now - 100, order: 'desc' },
+      { limit: 10_000 },
+    ];
     const path = join(await dirs.make(), 'store.ndjson');
     const writer = new NdjsonBackend({ path, fsync: 'never' });
     for (const r of records) void (r.kind === 'event' ? writer.recordEvent(r) : r.kind === 'audit' ? writer.recordAudit(r) : writer.recordDeadLetter(r));
@@ -177,7 +195,14 @@ describe('lists', () => {
       const backend = new NdjsonBackend({ path, retention, clock: () => now });
       for (const query of queries) {
         for (const kind of ['event', 'audit', 'dead_letter'] as const) {
-          const expected = applyListQuery(applyRetention(records.filter((r) => r.kind === kind), retention, now), query);
+          const expected = applyListQuery(
+            applyRetention(
+              records.filter((r) => r.kind === kind),
+              retention,
+              now,
+            ),
+            query,
+          );
           const list = kind === 'event' ? backend.listEvents(query) : kind === 'audit' ? backend.listAudits(query) : backend.listDeadLetters(query);
           expect({ retention, query, kind, ids: (await list).map((r) => r.id) }).toEqual({ retention, query, kind, ids: expected.map((r) => r.id) });
         }
@@ -277,7 +302,13 @@ describe('leftovers of interrupted operations', () => {
     expect(quarantine.quarantinedFiles).toHaveLength(3);
     expect(await readFile(quarantine.quarantinedFiles[0]!, 'utf8')).toBe('half a compaction\n');
     expect(quarantine.postScan.anomalies).toEqual([]);
-    expect((await readdir(dir)).sort()).toEqual(['.store.ndjson.lock', '.unrelated.4194305-abcdef.papyra-tmp', 'q', 'store.ndjson', 'unrelated.papyra-tmp-4194305-abcdef']);
+    expect((await readdir(dir)).sort()).toEqual([
+      '.store.ndjson.lock',
+      '.unrelated.4194305-abcdef.papyra-tmp',
+      'q',
+      'store.ndjson',
+      'unrelated.papyra-tmp-4194305-abcdef',
+    ]);
     await writeFile(leftover, 'again');
     expect((await backend.recover({ mode: 'repair' })).postScan.anomalies).toEqual([]);
     expect((await readdir(dir)).includes('.store.ndjson.4194305-abcdef.papyra-tmp')).toBe(false);

@@ -81,7 +81,8 @@ describe('crash safety with SIGKILL', () => {
     const original = join(dir, 'original.ndjson');
     const seed = new NdjsonBackend({ path: original, fsync: 'never' });
     const writes: Promise<void>[] = [];
-    for (let i = 0; i < 60_000; i++) writes.push(i % 4 === 0 ? seed.recordAudit(audit(i)) : seed.recordEvent(event(i, { payload: { n: i, pad: 'z'.repeat(i % 200) } })));
+    for (let i = 0; i < 60_000; i++)
+      writes.push(i % 4 === 0 ? seed.recordAudit(audit(i)) : seed.recordEvent(event(i, { payload: { n: i, pad: 'z'.repeat(i % 200) } })));
     await Promise.all(writes);
     await seed.close();
     const before = await readFile(original);

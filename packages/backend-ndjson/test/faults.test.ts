@@ -31,7 +31,14 @@ async function appendUntilCrash(backend: NdjsonBackend, fs: FaultyFs, random: ()
   let n = first;
   for (let wave = 0; wave < 10 && !fs.crashed; wave++) {
     const batch = Array.from({ length: 1 + Math.floor(random() * 6) }, () => record(n++, random));
-    await Promise.all(batch.map((e) => backend.recordEvent(e).then(() => acked.add(e.payload['n'] as number), () => refused.add(e.payload['n'] as number))));
+    await Promise.all(
+      batch.map((e) =>
+        backend.recordEvent(e).then(
+          () => acked.add(e.payload['n'] as number),
+          () => refused.add(e.payload['n'] as number),
+        ),
+      ),
+    );
   }
   fs.crash();
   await backend.close().catch(() => {});

@@ -74,7 +74,12 @@ describe('a symlinked store', () => {
     await backend.recordEvent(event(3));
     await backend.close();
     expect((await lstat(link)).isSymbolicLink()).toBe(true);
-    expect((await readFile(target, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l).actor_address.actor_id)).toEqual([2, 3]);
+    expect(
+      (await readFile(target, 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).actor_address.actor_id),
+    ).toEqual([2, 3]);
     expect(await readdir(dir)).toEqual(['real', 'store.ndjson']);
     expect(await readdir(join(dir, 'real'))).toEqual(['target.ndjson']);
   }, 60_000);
@@ -113,14 +118,27 @@ describe('taking over a dead process lock', () => {
 
   /** A holder record of this machine and boot, for a pid to fill in. */
   function stale() {
-    return { host: hostname(), since: Date.now(), boot: systemLockSystem.readProc('/proc/sys/kernel/random/boot_id')?.trim() ?? null, start: '1', nonce: 'feedfacefeedface' };
+    return {
+      host: hostname(),
+      since: Date.now(),
+      boot: systemLockSystem.readProc('/proc/sys/kernel/random/boot_id')?.trim() ?? null,
+      start: '1',
+      nonce: 'feedfacefeedface',
+    };
   }
 });
 
 describe('staleness (injected /proc)', () => {
   /** A machine as the lock sees it: our pid 100, and the /proc files given. */
   function machine(proc: Record<string, string>, over: Partial<LockSystem> = {}): LockSystem {
-    return { pid: 100, hostname: () => 'box', readProc: (p) => proc[p] ?? null, isAlive: (pid) => proc[`/proc/${pid}/stat`] !== undefined, now: () => 1_700_000_000_000, ...over };
+    return {
+      pid: 100,
+      hostname: () => 'box',
+      readProc: (p) => proc[p] ?? null,
+      isAlive: (pid) => proc[`/proc/${pid}/stat`] !== undefined,
+      now: () => 1_700_000_000_000,
+      ...over,
+    };
   }
   const stat = (pid: number, start: number) => `${pid} (node (worker) x) S ${Array.from({ length: 18 }, (_, i) => i).join(' ')} ${start} 0 0\n`;
   const procOf = (boot: string, running: Record<number, number>) => ({
@@ -168,9 +186,15 @@ describe('staleness (injected /proc)', () => {
   });
 
   it('refuses a live holder, naming the lock, the holder and what to do', async () => {
-    const { path, lock } = await lockWith({ pid: 200, host: 'box', since: 1_700_000_000_000, start: '5', boot: 'boot-a' }, machine(procOf('boot-a', { 200: 5 })));
+    const { path, lock } = await lockWith(
+      { pid: 200, host: 'box', since: 1_700_000_000_000, start: '5', boot: 'boot-a' },
+      machine(procOf('boot-a', { 200: 5 })),
+    );
     const error = catchSync(() => lock.acquire('rewrite'));
-    expect(error).toMatchObject({ code: 'PAPYRA_LOCKED', details: { lock: lockPathFor(path), verdict: 'live', holder: { pid: 200, host: 'box', start: '5' } } });
+    expect(error).toMatchObject({
+      code: 'PAPYRA_LOCKED',
+      details: { lock: lockPathFor(path), verdict: 'live', holder: { pid: 200, host: 'box', start: '5' } },
+    });
     expect(error.message).toContain(`its lock ${lockPathFor(path)} is held by process 200 on host box (process start time 5)`);
     expect(error.message).toContain('never delete the lock while it runs');
   });

@@ -29,7 +29,8 @@ describe('names of our files beside a store', () => {
     await backend.recover({ mode: 'quarantine', quarantineDir: join(dir, 'q') });
     await look();
     await backend.close();
-    for (const made of [tempPathFor(path), lockPathFor(path), tempPathFor(lockPathFor(path)), takeoverPathFor(lockPathFor(path), '0123456789abcdef')]) seen.add(basename(made));
+    for (const made of [tempPathFor(path), lockPathFor(path), tempPathFor(lockPathFor(path)), takeoverPathFor(lockPathFor(path), '0123456789abcdef')])
+      seen.add(basename(made));
     expect(pythonOrphans([...seen], 'store.ndjson')).toEqual([]);
     expect(seen.has('.store.ndjson.lock')).toBe(true);
   });
@@ -37,9 +38,24 @@ describe('names of our files beside a store', () => {
   it('are recognised as ours, new and old, and nothing else is', () => {
     const base = 'store.ndjson';
     const kinds = (names: string[]) => names.map((name) => ownFileKind(name, base));
-    expect(kinds(['.store.ndjson.lock', 'store.ndjson.lock', basename(tempPathFor(`/d/${base}`)), basename(tempPathFor(lockPathFor(`/d/${base}`)))])).toEqual(['lock', 'legacy-lock', 'temp', 'temp']);
-    expect(kinds(['store.ndjson.papyra-tmp-12-abcdef', 'store.ndjson.lock.papyra-tmp-12-abcdef', '.store.ndjson.lock.takeover-0123456789abcdef'])).toEqual(['temp', 'temp', 'takeover']);
-    expect(kinds(['store.ndjson', 'store.ndjson.1', 'other.ndjson.lock', '.other.ndjson.12-ab.papyra-tmp', 'store.ndjson.takeover-0123456789abcdef'])).toEqual([null, null, null, null, null]);
+    expect(kinds(['.store.ndjson.lock', 'store.ndjson.lock', basename(tempPathFor(`/d/${base}`)), basename(tempPathFor(lockPathFor(`/d/${base}`)))])).toEqual([
+      'lock',
+      'legacy-lock',
+      'temp',
+      'temp',
+    ]);
+    expect(kinds(['store.ndjson.papyra-tmp-12-abcdef', 'store.ndjson.lock.papyra-tmp-12-abcdef', '.store.ndjson.lock.takeover-0123456789abcdef'])).toEqual([
+      'temp',
+      'temp',
+      'takeover',
+    ]);
+    expect(kinds(['store.ndjson', 'store.ndjson.1', 'other.ndjson.lock', '.other.ndjson.12-ab.papyra-tmp', 'store.ndjson.takeover-0123456789abcdef'])).toEqual([
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
     expect(legacyLockPathFor('/d/store.ndjson')).toBe('/d/store.ndjson.lock');
   });
 

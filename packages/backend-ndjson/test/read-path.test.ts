@@ -1,7 +1,16 @@
 import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { applyListQuery, encodeRecord, hasRetention, normalizeListQuery, retainedMask, type PersistedRecord, type RecordKind, type RetentionPolicy } from '@papyra/persistence-contract';
+import {
+  applyListQuery,
+  encodeRecord,
+  hasRetention,
+  normalizeListQuery,
+  retainedMask,
+  type PersistedRecord,
+  type RecordKind,
+  type RetentionPolicy,
+} from '@papyra/persistence-contract';
 import { listRecords, type ListRecordsOptions } from '../src/segments/list.js';
 import type { OpenSegment } from '../src/segments/lines.js';
 import { scanSegment } from '../src/segments/scanner.js';
@@ -122,7 +131,10 @@ describe('lists with a time cutoff and retention', () => {
       [{ limit: 50, since: since + 10 ** 6 }, {}],
       [{ limit: 10, since, order: 'desc' }, {}],
       [{ limit: 100 }, { maxAgeMs: now - since }],
-      [{ limit: 100, since }, { maxAgeMs: now - since + 3000, maxRecords: 40 }],
+      [
+        { limit: 100, since },
+        { maxAgeMs: now - since + 3000, maxRecords: 40 },
+      ],
       [{ limit: 100, since }, { maxTotalBytes: 20_000 }],
       // Unlimited lists decide retention while streaming too.
       [{ since }, { maxRecords: 40 }],
@@ -133,7 +145,12 @@ describe('lists with a time cutoff and retention', () => {
     for (const [query, retention] of cases) {
       for (const kind of ['event', 'audit', 'dead_letter'] as const) {
         const listed = await listRecords([path], kind, normalizeListQuery(query), options(509, { retention, now, staleWindow: 100 }));
-        expect({ query, retention, kind, listed: listed.map((r) => r.id) }).toEqual({ query, retention, kind, listed: reference(records, kind, query, retention, now).map((r) => r.id) });
+        expect({ query, retention, kind, listed: listed.map((r) => r.id) }).toEqual({
+          query,
+          retention,
+          kind,
+          listed: reference(records, kind, query, retention, now).map((r) => r.id),
+        });
       }
     }
   });
@@ -157,7 +174,9 @@ describe('lists with a time cutoff and retention', () => {
     // Age retention with a limit is served the same way.
     const { segment: again, read: readAgain, close: closeAgain } = await countingSegment(path);
     try {
-      expect(await listRecords([again], 'audit', normalizeListQuery({ limit: 5 }), options(4096, { now, staleWindow: 200, retention: { maxAgeMs: 1000 } }))).toEqual([]);
+      expect(
+        await listRecords([again], 'audit', normalizeListQuery({ limit: 5 }), options(4096, { now, staleWindow: 200, retention: { maxAgeMs: 1000 } })),
+      ).toEqual([]);
       expect(readAgain()).toBeLessThan(size / 5);
     } finally {
       await closeAgain();

@@ -2,7 +2,15 @@ import { copyFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { RECORD_KINDS, encodeRecord, encodedSize, retainedMask, type PersistedRecord, type RecordKind, type RetentionPolicy } from '@papyra/persistence-contract';
+import {
+  RECORD_KINDS,
+  encodeRecord,
+  encodedSize,
+  retainedMask,
+  type PersistedRecord,
+  type RecordKind,
+  type RetentionPolicy,
+} from '@papyra/persistence-contract';
 import { compactSegment } from '../src/segments/repair.js';
 import { forEachRecord } from '../src/segments/scanner.js';
 import { collectStatistics } from '../src/segments/stats.js';
@@ -42,7 +50,13 @@ describe('store statistics', () => {
     const records: PersistedRecord[] = Array.from({ length: 300 }, (_, i) => (i % 5 === 0 ? audit(i) : i % 7 === 0 ? deadLetter(i) : event(i)));
     const path = join(await dirs.make(), 'store.ndjson');
     await writeFile(path, `${records.map(encodeRecord).join('\n')}\nnot json\n`);
-    const policies: RetentionPolicy[] = [{}, { maxAgeMs: 500 }, { maxRecords: 17 }, { maxTotalBytes: 5000 }, { maxAgeMs: 800, maxRecords: 50, maxTotalBytes: 9000 }];
+    const policies: RetentionPolicy[] = [
+      {},
+      { maxAgeMs: 500 },
+      { maxRecords: 17 },
+      { maxTotalBytes: 5000 },
+      { maxAgeMs: 800, maxRecords: 50, maxTotalBytes: 9000 },
+    ];
     for (const retention of policies) {
       const stats = await collectStatistics([path], { retention, now, maxLineBytes: MAX });
       const mask = retainedMask(
@@ -53,9 +67,17 @@ describe('store statistics', () => {
       const kept = records.filter((_, i) => mask[i]);
       const expected = (kind: RecordKind) => {
         const of = kept.filter((r) => r.kind === kind);
-        return { records: of.length, bytes: of.reduce((s, r) => s + encodedSize(r), 0), oldest: of[0]?.timestamp ?? null, newest: of.at(-1)?.timestamp ?? null };
+        return {
+          records: of.length,
+          bytes: of.reduce((s, r) => s + encodedSize(r), 0),
+          oldest: of[0]?.timestamp ?? null,
+          newest: of.at(-1)?.timestamp ?? null,
+        };
       };
-      expect({ retention, kinds: stats.kinds }).toEqual({ retention, kinds: { event: expected('event'), audit: expected('audit'), dead_letter: expected('dead_letter') } });
+      expect({ retention, kinds: stats.kinds }).toEqual({
+        retention,
+        kinds: { event: expected('event'), audit: expected('audit'), dead_letter: expected('dead_letter') },
+      });
       expect(stats.damagedLines).toBe(1);
     }
   });

@@ -132,9 +132,7 @@ describe('bad input never crashes a scan or a list', () => {
     const path = join(await dirs.make(), 'store.ndjson');
     await writeFile(path, Buffer.alloc(50 * 1024 * 1024, 'x'));
     const backend = new NdjsonBackend({ path });
-    expect((await backend.scan()).anomalies).toEqual([
-      { type: 'TRUNCATED_LINE', path, line: 1, offset: 0, detail: expect.stringContaining('52428800 bytes') },
-    ]);
+    expect((await backend.scan()).anomalies).toEqual([{ type: 'TRUNCATED_LINE', path, line: 1, offset: 0, detail: expect.stringContaining('52428800 bytes') }]);
     expect(await backend.listEvents({ limit: 10 })).toEqual([]);
     await backend.close();
   });

@@ -2,7 +2,16 @@ import { renameSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { SegmentLock, SegmentWriter, forEachLine, forEachLineBackward, parseTempName, quarantineCopy, rewriteExcluding, scanSegment } from '../src/segments/index.js';
+import {
+  SegmentLock,
+  SegmentWriter,
+  forEachLine,
+  forEachLineBackward,
+  parseTempName,
+  quarantineCopy,
+  rewriteExcluding,
+  scanSegment,
+} from '../src/segments/index.js';
 import { tempDirs } from './helpers.js';
 
 const dirs = tempDirs();

@@ -74,7 +74,10 @@ describe('writes', () => {
 describe('list filters', () => {
   // 30,000 events of 100 actors, two event types; actor 'test:rare' only near the start and the end.
   const T0 = 1_700_000_000_000;
-  const make = (i: number) => (i === 3 || i === 29_990 || i === 29_995 ? ev(i, 'test:rare', T0 + i, 'ActorCrashed') : ev(i, `a:${i % 100}`, T0 + i, i % 2 ? 'ActorCrashed' : 'ActorStarted'));
+  const make = (i: number) =>
+    i === 3 || i === 29_990 || i === 29_995
+      ? ev(i, 'test:rare', T0 + i, 'ActorCrashed')
+      : ev(i, `a:${i % 100}`, T0 + i, i % 2 ? 'ActorCrashed' : 'ActorStarted');
   const queries: ListQuery[] = [
     { actor: 'test:rare', limit: 2 },
     { actor: 'test:rare', limit: 5 },
@@ -129,7 +132,11 @@ describe('records()', () => {
     for (const retention of [{}, { maxRecords: 3 }, { maxTotalBytes: 900 }]) {
       const backend = new NdjsonBackend({ path, retention });
       const streamed = await collect(backend.records());
-      const lists: Record<RecordKind, PersistedRecord[]> = { event: await backend.listEvents(), audit: await backend.listAudits(), dead_letter: await backend.listDeadLetters() };
+      const lists: Record<RecordKind, PersistedRecord[]> = {
+        event: await backend.listEvents(),
+        audit: await backend.listAudits(),
+        dead_letter: await backend.listDeadLetters(),
+      };
       expect(streamed.map((s) => s.record)).toEqual(RECORD_KINDS.flatMap((k) => lists[k]));
       const text = await readFile(path, 'utf8');
       for (const { line } of streamed) expect(text.split('\n')).toContain(line);
@@ -164,7 +171,11 @@ describe('records()', () => {
     let ahead = 0;
     let count = 0;
     // A count limit that hides nothing: a counting pass, then the listing pass that must not run ahead.
-    for await (const { line } of visibleRecords([{ path, handle: counted, size }], { kinds: ['event'] }, { retention: { maxRecords: 100_000 }, now: NOW, maxLineBytes: MAX })) {
+    for await (const { line } of visibleRecords(
+      [{ path, handle: counted, size }],
+      { kinds: ['event'] },
+      { retention: { maxRecords: 100_000 }, now: NOW, maxLineBytes: MAX },
+    )) {
       const bytes = Buffer.byteLength(line) + 1;
       consumed += bytes;
       longest = Math.max(longest, bytes);

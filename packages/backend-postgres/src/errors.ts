@@ -2,7 +2,8 @@ import { PapyraError, redactError, redactSecrets } from '@papyra/persistence-con
 
 // Node socket errors and pg-pool messages that mean "the server is not there right now".
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
-const NETWORK_MESSAGE = /connection terminated|timeout exceeded when trying to connect|connection timeout|terminating connection|the database system is (starting up|shutting down)|client has encountered a connection error/i;
+const NETWORK_MESSAGE =
+  /connection terminated|timeout exceeded when trying to connect|connection timeout|terminating connection|the database system is (starting up|shutting down)|client has encountered a connection error/i;
 
 /** Codes of the errors a later attempt may cure: the server is gone, frozen, locked or the pool is full. */
 const TRANSIENT_CODES = ['PAPYRA_BACKEND_UNAVAILABLE', 'PAPYRA_LOCKED', 'PAPYRA_POOL_EXHAUSTED'] as const;
@@ -103,7 +104,10 @@ export function toPapyraError(action: string, error: unknown): PapyraError {
   // 57014 is statement_timeout (or a cancel): the server did not finish in time.
   if (isConnectionError(error) || state === '57014') return unavailableError(action, error, state === undefined ? {} : { sqlState: state });
   const code = state === undefined ? 'PAPYRA_IO' : (STATE_CODES[state] ?? 'PAPYRA_IO');
-  const message = code === 'PAPYRA_LOCKED' ? `PostgreSQL could not ${action}: the table is locked by another session (${describe(error)})` : `PostgreSQL failed to ${action}: ${describe(error)}`;
+  const message =
+    code === 'PAPYRA_LOCKED'
+      ? `PostgreSQL could not ${action}: the table is locked by another session (${describe(error)})`
+      : `PostgreSQL failed to ${action}: ${describe(error)}`;
   return new PapyraError(code, message, {
     cause: redactError(error),
     details: { backend: 'postgres', ...(state !== undefined && { sqlState: state }) },

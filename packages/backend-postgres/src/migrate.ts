@@ -44,7 +44,10 @@ export async function migrate(pool: PostgresPool, bounds: Bounds, names: StoreNa
     from ??= step.current;
     if (!step.applied) {
       if (step.current > LATEST_VERSION) {
-        logger.warn({ table: names.label, version: step.current, known: LATEST_VERSION }, 'store schema is newer than this version of @papyra/backend-postgres');
+        logger.warn(
+          { table: names.label, version: step.current, known: LATEST_VERSION },
+          'store schema is newer than this version of @papyra/backend-postgres',
+        );
       }
       return { from, to: step.current };
     }

@@ -100,7 +100,12 @@ export interface TransactionOptions {
  * and its connection discarded. A checked-out pg client has no 'error' listener (pg-pool removes
  * its idle one), so a server-side termination would crash the process: we hold one meanwhile.
  */
-export async function withConnection<T>(pool: PostgresPool, bounds: Bounds, fn: (query: Query, discard: (error: Error) => void) => Promise<T>, signal?: AbortSignal): Promise<T> {
+export async function withConnection<T>(
+  pool: PostgresPool,
+  bounds: Bounds,
+  fn: (query: Query, discard: (error: Error) => void) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
   const client = await acquire(pool, bounds.acquireTimeoutMs, signal);
   let broken: Error | undefined;
   const discard = (err: Error) => {
@@ -136,7 +141,9 @@ export function inTransaction<T>(pool: PostgresPool, bounds: Bounds, fn: (query:
     pool,
     bounds,
     async (query, discard) => {
-      await query(bounds.preset ? 'BEGIN' : `BEGIN; SET LOCAL statement_timeout = ${bounds.statementTimeoutMs}; SET LOCAL lock_timeout = ${bounds.lockTimeoutMs}`);
+      await query(
+        bounds.preset ? 'BEGIN' : `BEGIN; SET LOCAL statement_timeout = ${bounds.statementTimeoutMs}; SET LOCAL lock_timeout = ${bounds.lockTimeoutMs}`,
+      );
       try {
         const result = await fn(query);
         await query(options.rollback ? 'ROLLBACK' : 'COMMIT');

@@ -36,7 +36,16 @@ import {
   type KindStats,
   type WallClock,
 } from '@papyra/persistence-contract';
-import { ClosedGuard, checkRecoveryConfig, compactionReport, observeCompaction, observeRecovery, observeScan, throwIfAborted, validateRecord } from '@papyra/persistence-contract/kit';
+import {
+  ClosedGuard,
+  checkRecoveryConfig,
+  compactionReport,
+  observeCompaction,
+  observeRecovery,
+  observeScan,
+  throwIfAborted,
+  validateRecord,
+} from '@papyra/persistence-contract/kit';
 import { sqlState, timeoutError, toPapyraError } from './errors.js';
 import { migrate, type MigrationResult } from './migrate.js';
 import { bounded, inTransaction, statement, type Bounds, type PostgresPool, type Query } from './pool.js';
@@ -153,7 +162,8 @@ export class PostgresBackend implements PersistenceBackend {
     this.#names = storeNames(options.table ?? 'papyra_records', options.schema);
     this.retention = normalizeRetention(options.retention);
     const systemId = options.systemId ?? 'local';
-    if (typeof systemId !== 'string' || systemId === '') throw new PapyraError('PAPYRA_INVALID_CONFIG', `systemId must be a non-empty string, got ${JSON.stringify(systemId)}.`);
+    if (typeof systemId !== 'string' || systemId === '')
+      throw new PapyraError('PAPYRA_INVALID_CONFIG', `systemId must be a non-empty string, got ${JSON.stringify(systemId)}.`);
     this.#systemId = systemId;
     this.#allSystems = options.allSystems === true;
     this.#maxRowBytes = positiveInteger('maxRowBytes', options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES);
@@ -165,7 +175,11 @@ export class PostgresBackend implements PersistenceBackend {
       // Our own pool opens its connections with these timeouts, which saves setting them per statement.
       preset: pool === undefined,
     };
-    this.#maintenance = { ...this.#bounds, statementTimeoutMs: positiveInteger('maintenanceTimeoutMs', options.maintenanceTimeoutMs ?? 300_000), preset: false };
+    this.#maintenance = {
+      ...this.#bounds,
+      statementTimeoutMs: positiveInteger('maintenanceTimeoutMs', options.maintenanceTimeoutMs ?? 300_000),
+      preset: false,
+    };
     this.#clock = options.clock ?? systemClock;
     this.#autoMigrate = options.migrate ?? true;
     this.#logger = (options.logger ?? silentLogger).child({ component: 'persistence', backend: NAME });
@@ -444,7 +458,16 @@ export class PostgresBackend implements PersistenceBackend {
   async #insert(rows: Row[]): Promise<void> {
     if (this.#autoMigrate) await this.#ensureSchema();
     const column = <K extends keyof Row>(key: K) => rows.map((r) => r[key]);
-    const params = [column('id'), column('kind'), column('systemId'), column('timestampMs'), column('data'), column('actor'), column('eventType'), column('target')];
+    const params = [
+      column('id'),
+      column('kind'),
+      column('systemId'),
+      column('timestampMs'),
+      column('data'),
+      column('actor'),
+      column('eventType'),
+      column('target'),
+    ];
     // One statement per batch, one array parameter per column; rows are inserted in list order
     // (ORDER BY ord), so `seq` follows acceptance order. A resent batch hits ON CONFLICT and adds nothing.
     await inTransaction(this.#pool, this.#bounds, (query) =>
@@ -566,7 +589,13 @@ export class PostgresBackend implements PersistenceBackend {
           valid += 1;
           continue;
         }
-        const anomaly: Anomaly = { type: problem.type, path: this.#names.label, line: null, offset: null, detail: `row seq=${row.seq} id=${row.id}: ${problem.detail}` };
+        const anomaly: Anomaly = {
+          type: problem.type,
+          path: this.#names.label,
+          line: null,
+          offset: null,
+          detail: `row seq=${row.seq} id=${row.id}: ${problem.detail}`,
+        };
         anomalies.push(anomaly);
         flagged.push({ seq: row.seq, bytes: row.bytes ?? 0, anomaly });
       }
@@ -693,11 +722,13 @@ function emptyStats(): KindStats {
 }
 
 function rowProblem(row: ScanRow, maxRowBytes: number): { type: Anomaly['type']; detail: string } | undefined {
-  if (row.bytes !== null && row.bytes > maxRowBytes) return { type: 'CORRUPTED_ENTRY', detail: `data of ${row.bytes} bytes is over the ${maxRowBytes}-byte limit (maxRowBytes); not loaded` };
+  if (row.bytes !== null && row.bytes > maxRowBytes)
+    return { type: 'CORRUPTED_ENTRY', detail: `data of ${row.bytes} bytes is over the ${maxRowBytes}-byte limit (maxRowBytes); not loaded` };
   if (typeof row.data !== 'string') return { type: 'CORRUPTED_ENTRY', detail: 'data is missing' };
   const verdict = inspectLine(row.data);
   if (!verdict.ok) return { type: verdict.type === 'CORRUPTED_LINE' ? 'CORRUPTED_ENTRY' : 'INVALID_RECORD', detail: verdict.detail };
-  if (verdict.record.kind !== row.kind) return { type: 'INVALID_RECORD', detail: `kind column is ${JSON.stringify(row.kind)} but the record is a ${verdict.record.kind}` };
+  if (verdict.record.kind !== row.kind)
+    return { type: 'INVALID_RECORD', detail: `kind column is ${JSON.stringify(row.kind)} but the record is a ${verdict.record.kind}` };
   return undefined;
 }
 

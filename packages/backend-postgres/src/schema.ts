@@ -92,7 +92,12 @@ async function backfillFilterColumns(query: Query, n: StoreNames): Promise<void>
       [after, BACKFILL_MAX_ROW_BYTES],
     );
     if (rows.length === 0) return;
-    const update: { seq: string[]; actor: (string | null)[]; eventType: (string | null)[]; target: (string | null)[] } = { seq: [], actor: [], eventType: [], target: [] };
+    const update: { seq: string[]; actor: (string | null)[]; eventType: (string | null)[]; target: (string | null)[] } = {
+      seq: [],
+      actor: [],
+      eventType: [],
+      target: [],
+    };
     for (const row of rows) {
       const verdict = row.data === null ? undefined : inspectLine(row.data);
       if (verdict?.ok !== true || verdict.record.kind !== row.kind) continue;
@@ -104,10 +109,10 @@ async function backfillFilterColumns(query: Query, n: StoreNames): Promise<void>
     }
     if (update.seq.length > 0) {
       await query(
-      `UPDATE ${n.table} t SET actor = u.actor, event_type = u.event_type, target = u.target
+        `UPDATE ${n.table} t SET actor = u.actor, event_type = u.event_type, target = u.target
        FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u(seq, actor, event_type, target) WHERE t.seq = u.seq`,
-      [update.seq, update.actor, update.eventType, update.target],
-    );
+        [update.seq, update.actor, update.eventType, update.target],
+      );
     }
     after = rows[rows.length - 1]!.seq;
   }
@@ -187,6 +192,8 @@ export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
  * migration may create the schema, and two tables racing on `CREATE SCHEMA IF NOT EXISTS` collide.
  */
 export function migrationLockKey(schema: string | undefined): string {
-  const digest = createHash('sha256').update(`papyra-postgres-migrate:${schema ?? ''}`).digest();
+  const digest = createHash('sha256')
+    .update(`papyra-postgres-migrate:${schema ?? ''}`)
+    .digest();
   return digest.readBigInt64BE(0).toString();
 }

@@ -132,9 +132,13 @@ export class WriteQueue {
     if (++this.#droppedInBurst === 1) {
       this.#o.logger.warn({ bufferLimit: this.#o.bufferLimit, kind: row.kind }, 'PostgreSQL write buffer full; dropping records');
     }
-    return new PapyraError(this.#outage?.code ?? 'PAPYRA_BACKEND_UNAVAILABLE', `PostgreSQL write buffer is full (${this.#o.bufferLimit} records); the record was dropped.`, {
-      details: { backend: 'postgres', dropped: true, bufferLimit: this.#o.bufferLimit },
-    });
+    return new PapyraError(
+      this.#outage?.code ?? 'PAPYRA_BACKEND_UNAVAILABLE',
+      `PostgreSQL write buffer is full (${this.#o.bufferLimit} records); the record was dropped.`,
+      {
+        details: { backend: 'postgres', dropped: true, bufferLimit: this.#o.bufferLimit },
+      },
+    );
   }
 
   #pump(): void {
@@ -208,12 +212,18 @@ export class WriteQueue {
         const failure = toPapyraError('write a record', error);
         this.#o.metrics.writeFailed(1, failure);
         this.#o.metrics.dropped(1, 'refused');
-        this.#o.logger.error({ err: redactError(error), id: p.row.id, kind: p.row.kind, stored: batch.length - refused.size }, 'PostgreSQL refused a record; dropped it and stored the rest of its batch');
+        this.#o.logger.error(
+          { err: redactError(error), id: p.row.id, kind: p.row.kind, stored: batch.length - refused.size },
+          'PostgreSQL refused a record; dropped it and stored the rest of its batch',
+        );
         p.settle?.reject(failure);
       }
     }
     if (this.#outage !== undefined) {
-      this.#o.logger.info({ buffered: this.#queue.length + batch.length, dropped: this.#droppedInBurst }, 'PostgreSQL reachable again; writing buffered records');
+      this.#o.logger.info(
+        { buffered: this.#queue.length + batch.length, dropped: this.#droppedInBurst },
+        'PostgreSQL reachable again; writing buffered records',
+      );
       this.#outage = undefined;
       this.#retryDelay = this.#o.minRetryDelayMs;
     } else if (this.#droppedInBurst > 0) {
@@ -237,7 +247,10 @@ export class WriteQueue {
   #enterOutage(error: unknown): void {
     const failure = outageError(error, this.#queue.length);
     if (this.#outage === undefined) {
-      this.#o.logger.warn({ err: redactError(error), code: failure.code, buffered: this.#queue.length, bufferLimit: this.#o.bufferLimit }, 'PostgreSQL unreachable, locked or busy; buffering records');
+      this.#o.logger.warn(
+        { err: redactError(error), code: failure.code, buffered: this.#queue.length, bufferLimit: this.#o.bufferLimit },
+        'PostgreSQL unreachable, locked or busy; buffering records',
+      );
     }
     this.#outage = failure;
     for (const p of this.#queue) this.#answer(p);

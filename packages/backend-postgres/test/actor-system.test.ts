@@ -28,9 +28,8 @@ describeDb('an actor system persisting to PostgreSQL', () => {
         addresses.push(ref.address);
         expect(await ref.ask('ping', { timeoutMs: 5_000 })).toBe('ping');
       }
-      killed += (
-        await db.sql<{ n: number }>('SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1', [app])
-      ).rows[0]!.n;
+      killed += (await db.sql<{ n: number }>('SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1', [app]))
+        .rows[0]!.n;
       for (const ref of refs) await system.stop(ref);
       await Promise.all(refs.map((r) => r.terminated));
     }

@@ -4,7 +4,11 @@ import { PapyraError, createAudit, createDeadLetter, createEvent, decodeRecord, 
 import { PostgresBackend } from '../src/index.js';
 import { DATABASE_URL, describeDb, freshTable, testSchema } from './db.js';
 
-const code = (p: Promise<unknown>) => p.then(() => 'resolved', (e: unknown) => (PapyraError.isInstance(e) ? e.code : `not a PapyraError: ${String(e)}`));
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (e: unknown) => (PapyraError.isInstance(e) ? e.code : `not a PapyraError: ${String(e)}`),
+  );
 
 describeDb('PostgresBackend basics', () => {
   const db = testSchema('basics');
@@ -15,7 +19,17 @@ describeDb('PostgresBackend basics', () => {
   it('round-trips every kind, storing exactly encodeRecord(record) in data', async () => {
     const backend = open();
     const event = createEvent({ systemId: 's', actorAddress: 's:1', eventType: 'ActorStarted', payload: { text: 'héllo ✓ 𝄞', nested: { n: [1, 2] } } });
-    const audit = createAudit({ systemId: 's', totalActors: 3, aliveActors: 2, stoppingActors: 0, restartingActors: 1, registrySize: 3, registryOrphans: ['s:9'], registryDead: [], deadLettersCount: 4 });
+    const audit = createAudit({
+      systemId: 's',
+      totalActors: 3,
+      aliveActors: 2,
+      stoppingActors: 0,
+      restartingActors: 1,
+      registrySize: 3,
+      registryOrphans: ['s:9'],
+      registryDead: [],
+      deadLettersCount: 4,
+    });
     const dead = createDeadLetter({ systemId: 's', target: 's:2', messageType: 'Ping', payload: 'x'.repeat(200_000), expectsReply: true, reason: 'stopped' });
     await Promise.all([backend.recordEvent(event), backend.recordAudit(audit), backend.recordDeadLetter(dead)]);
     expect(await backend.listEvents()).toEqual([event]);
@@ -26,7 +40,9 @@ describeDb('PostgresBackend basics', () => {
 
   it('keeps acceptance order under concurrent writes and applies limit, since and order', async () => {
     const backend = open({ batchSize: 7 });
-    const events = Array.from({ length: 100 }, (_, i) => createEvent({ systemId: 's', actorAddress: `s:${i}`, eventType: 'ActorStarted', timestamp: 1_000 + i }));
+    const events = Array.from({ length: 100 }, (_, i) =>
+      createEvent({ systemId: 's', actorAddress: `s:${i}`, eventType: 'ActorStarted', timestamp: 1_000 + i }),
+    );
     await Promise.all(events.map((e) => backend.recordEvent(e)));
     expect(await backend.listEvents()).toEqual(events);
     expect(await backend.listEvents({ limit: 3 })).toEqual(events.slice(-3));
@@ -40,7 +56,9 @@ describeDb('PostgresBackend basics', () => {
   });
 
   it('stores Python Papyra records (no ids) and a resent id-less record is not duplicated', async () => {
-    const lines = readFileSync(new URL('../../../fixtures/papyra-py/system.ndjson', import.meta.url), 'utf8').split('\n').filter(Boolean);
+    const lines = readFileSync(new URL('../../../fixtures/papyra-py/system.ndjson', import.meta.url), 'utf8')
+      .split('\n')
+      .filter(Boolean);
     const records = lines.map((line) => decodeRecord(line));
     const backend = open();
     for (const r of records) {
@@ -58,7 +76,7 @@ describeDb('PostgresBackend basics', () => {
     await backend.close();
   });
 
-  it('writes data as the exact encoded line, with kind, system (the backend\'s) and timestamp columns', async () => {
+  it("writes data as the exact encoded line, with kind, system (the backend's) and timestamp columns", async () => {
     const table = freshTable();
     const backend = open({ table, systemId: 'sys-a' });
     const event = createEvent({ systemId: 'sys-a', actorAddress: 'sys-a:1', eventType: 'ActorStopped', timestamp: 1_700_000_000_123.5 });

@@ -79,7 +79,12 @@ describeDb('every operation is bounded: locked tables, held pools', () => {
     } finally {
       await lock.release();
     }
-    await until(() => writer.flush().then(() => true, () => false));
+    await until(() =>
+      writer.flush().then(
+        () => true,
+        () => false,
+      ),
+    );
     expect(await stored(table)).toEqual([...before, ...during].map((e) => e.id));
     await expect(reader.probe()).resolves.toBeUndefined();
 

@@ -66,6 +66,14 @@ export function recordingLogger() {
     (obj: unknown, msg?: unknown): void => {
       lines.push(typeof obj === 'string' ? { level, obj: {}, msg: obj } : { level, obj, msg: typeof msg === 'string' ? msg : undefined });
     };
-  const logger: Logger = { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), fatal: at('fatal'), child: () => logger };
+  const logger: Logger = {
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    fatal: at('fatal'),
+    child: () => logger,
+  };
   return { logger, lines };
 }

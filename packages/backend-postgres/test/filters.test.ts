@@ -1,5 +1,14 @@
 import { afterAll, expect, it } from '@jest/globals';
-import { applyListQuery, applyRetention, createAudit, createDeadLetter, createEvent, type ListQuery, type PersistedRecord, type RetentionPolicy } from '@papyra/persistence-contract';
+import {
+  applyListQuery,
+  applyRetention,
+  createAudit,
+  createDeadLetter,
+  createEvent,
+  type ListQuery,
+  type PersistedRecord,
+  type RetentionPolicy,
+} from '@papyra/persistence-contract';
 import pg from 'pg';
 import { PostgresBackend, type PostgresClient, type PostgresPool } from '../src/index.js';
 import { DATABASE_URL, describeDb, freshTable, testSchema } from './db.js';
@@ -14,9 +23,32 @@ function history(): PersistedRecord[] {
     const timestamp = NOW - (90 - i) * 1_000;
     const who = `s:${i % 4}`;
     const pad = 'p'.repeat((i * 31) % 200);
-    if (i % 3 === 0) out.push(createEvent({ systemId: 's', actorAddress: who, eventType: ['ActorStarted', 'ActorCrashed', 'ActorStopped'][i % 5 % 3]!, payload: { i, pad }, timestamp }));
+    if (i % 3 === 0)
+      out.push(
+        createEvent({
+          systemId: 's',
+          actorAddress: who,
+          eventType: ['ActorStarted', 'ActorCrashed', 'ActorStopped'][(i % 5) % 3]!,
+          payload: { i, pad },
+          timestamp,
+        }),
+      );
     else if (i % 3 === 1) out.push(createDeadLetter({ systemId: 's', target: who, messageType: 'M', payload: pad, timestamp }));
-    else out.push(createAudit({ systemId: 's', totalActors: i, aliveActors: i, stoppingActors: 0, restartingActors: 0, registrySize: i, registryOrphans: [], registryDead: [], deadLettersCount: 0, timestamp }));
+    else
+      out.push(
+        createAudit({
+          systemId: 's',
+          totalActors: i,
+          aliveActors: i,
+          stoppingActors: 0,
+          restartingActors: 0,
+          registrySize: i,
+          registryOrphans: [],
+          registryDead: [],
+          deadLettersCount: 0,
+          timestamp,
+        }),
+      );
   }
   return out;
 }
@@ -33,7 +65,13 @@ const queries: ListQuery[] = [
   { actor: 'nobody:1' },
 ];
 
-const policies: RetentionPolicy[] = [{}, { maxRecords: 10 }, { maxAgeMs: 50_000 }, { maxTotalBytes: 2_000 }, { maxRecords: 12, maxAgeMs: 60_000, maxTotalBytes: 3_000 }];
+const policies: RetentionPolicy[] = [
+  {},
+  { maxRecords: 10 },
+  { maxAgeMs: 50_000 },
+  { maxTotalBytes: 2_000 },
+  { maxRecords: 12, maxAgeMs: 60_000, maxTotalBytes: 3_000 },
+];
 
 /** A real pool that keeps the text and values of every list statement (`SELECT data FROM …`). */
 class RecordingPool implements PostgresPool {
@@ -98,8 +136,10 @@ describeDb('list filters (actor, eventType, target)', () => {
     const backend = new PostgresBackend({ pool, schema: db.name, table, batchSize: 2_000, retention: { maxRecords: 7_500 } });
     const started = createEvent({ systemId: 'local', actorAddress: 'local:0', eventType: 'ActorStarted' });
     // 10,000 events of 100 actors and 1,000 dead letters of 100 targets.
-    for (let i = 0; i < 10_000; i++) void backend.recordEvent({ ...started, id: `e${i}`, actorAddress: `local:${i % 100}`, eventType: i % 100 === 0 ? 'ActorCrashed' : 'ActorStarted' });
-    for (let i = 0; i < 1_000; i++) void backend.recordDeadLetter(createDeadLetter({ systemId: 'local', target: `local:${i % 100}`, messageType: 'M', payload: i }));
+    for (let i = 0; i < 10_000; i++)
+      void backend.recordEvent({ ...started, id: `e${i}`, actorAddress: `local:${i % 100}`, eventType: i % 100 === 0 ? 'ActorCrashed' : 'ActorStarted' });
+    for (let i = 0; i < 1_000; i++)
+      void backend.recordDeadLetter(createDeadLetter({ systemId: 'local', target: `local:${i % 100}`, messageType: 'M', payload: i }));
     await backend.flush();
     await db.sql(`ANALYZE "${db.name}"."${table}"`);
     const cases: [ListQuery, 'event' | 'dead_letter', string, number][] = [

@@ -15,7 +15,14 @@ export function postgresHarness(): { harness: ConformanceHarness<PostgresBackend
   const contexts = new WeakMap<PostgresBackend, ConformanceContext>();
   const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
   const open = (ctx: ConformanceContext) => {
-    const backend = new PostgresBackend({ connectionString: DATABASE_URL, schema: ctx.namespace, table: TABLE, retention: ctx.retention, clock: ctx.clock, poolSize: 2 });
+    const backend = new PostgresBackend({
+      connectionString: DATABASE_URL,
+      schema: ctx.namespace,
+      table: TABLE,
+      retention: ctx.retention,
+      clock: ctx.clock,
+      poolSize: 2,
+    });
     contexts.set(backend, ctx);
     return backend;
   };
@@ -30,7 +37,10 @@ export function postgresHarness(): { harness: ConformanceHarness<PostgresBackend
       const data = kind === 'corrupt_line' ? '{"kind": "event", "timest' : '{"kind": "bogus", "timestamp": 1}';
       // Make sure the table exists even if nothing was written yet.
       await backend.ensureSchema();
-      await admin.query(`INSERT INTO "${ctx.namespace}"."${TABLE}" (id, kind, system_id, timestamp_ms, data) VALUES ($1, 'event', 'local', 0, $2)`, [randomUUID(), data]);
+      await admin.query(`INSERT INTO "${ctx.namespace}"."${TABLE}" (id, kind, system_id, timestamp_ms, data) VALUES ($1, 'event', 'local', 0, $2)`, [
+        randomUUID(),
+        data,
+      ]);
     },
     async cleanup(ctx) {
       await admin.query(`DROP SCHEMA IF EXISTS "${ctx.namespace}" CASCADE`);

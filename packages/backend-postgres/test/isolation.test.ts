@@ -22,7 +22,19 @@ describeDb('systems sharing one table', () => {
     const eb = events('b', 5, 2_000); // newer than a's, so a table-wide maxRecords would hide all of a's
     for (const e of ea) await a.recordEvent(e);
     for (const e of eb) await b.recordEvent(e);
-    await a.recordAudit(createAudit({ systemId: 'a', totalActors: 1, aliveActors: 1, stoppingActors: 0, restartingActors: 0, registrySize: 1, registryOrphans: [], registryDead: [], deadLettersCount: 0 }));
+    await a.recordAudit(
+      createAudit({
+        systemId: 'a',
+        totalActors: 1,
+        aliveActors: 1,
+        stoppingActors: 0,
+        restartingActors: 0,
+        registrySize: 1,
+        registryOrphans: [],
+        registryDead: [],
+        deadLettersCount: 0,
+      }),
+    );
 
     expect(await a.listEvents()).toEqual(ea.slice(-3));
     expect(await b.listEvents()).toEqual(eb.slice(-3));
@@ -49,7 +61,7 @@ describeDb('systems sharing one table', () => {
     await Promise.all([a.close(), b.close(), local.close(), all.close()]);
   });
 
-  it('rows carry the backend\'s systemId, whatever system the record names', async () => {
+  it("rows carry the backend's systemId, whatever system the record names", async () => {
     const table = freshTable();
     const shop = open(table, { systemId: 'shop' });
     const foreign = createEvent({ systemId: 'elsewhere', actorAddress: 'elsewhere:1', eventType: 'ActorStarted' });

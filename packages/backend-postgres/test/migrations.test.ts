@@ -14,14 +14,18 @@ describeDb('migrations', () => {
   const versions = async (table: string) =>
     (await db.sql<{ version: number }>(`SELECT version FROM "${db.name}"."${table}_migrations" ORDER BY version`)).rows.map((r) => r.version);
   const indexes = async (table: string) =>
-    (await db.sql<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY indexname', [db.name, table])).rows.map((r) => r.indexname);
+    (
+      await db.sql<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY indexname', [db.name, table])
+    ).rows.map((r) => r.indexname);
 
   it('creates the latest schema, and running it again changes nothing', async () => {
     const table = freshTable();
     const backend = open(table);
     expect(await backend.ensureSchema()).toEqual({ from: 0, to: SCHEMA_VERSION });
     expect(await versions(table)).toEqual(ALL_VERSIONS);
-    expect(await indexes(table)).toEqual(expect.arrayContaining([`${table}_kind_seq`, `${table}_sys_kind_ts`, `${table}_actor`, `${table}_event_type`, `${table}_target`]));
+    expect(await indexes(table)).toEqual(
+      expect.arrayContaining([`${table}_kind_seq`, `${table}_sys_kind_ts`, `${table}_actor`, `${table}_event_type`, `${table}_target`]),
+    );
     await backend.close();
     const again = open(table);
     expect(await again.ensureSchema()).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION });
@@ -55,10 +59,14 @@ describeDb('migrations', () => {
 
   it('upgrades a version-1 store in place without losing rows', async () => {
     const table = freshTable();
-    const fixture = readFileSync(new URL('./fixtures/schema-v1.sql', import.meta.url), 'utf8').replaceAll(':schema', db.name).replaceAll(':table', table);
+    const fixture = readFileSync(new URL('./fixtures/schema-v1.sql', import.meta.url), 'utf8')
+      .replaceAll(':schema', db.name)
+      .replaceAll(':table', table);
     await db.sql(fixture);
     // A damaged row must not stop the backfill of the filter columns (version 5).
-    await db.sql(`INSERT INTO "${db.name}"."${table}" (id, kind, system_id, timestamp_ms, data) VALUES ('damaged', 'event', 'local', 0, '{"kind": "event", "timest')`);
+    await db.sql(
+      `INSERT INTO "${db.name}"."${table}" (id, kind, system_id, timestamp_ms, data) VALUES ('damaged', 'event', 'local', 0, '{"kind": "event", "timest')`,
+    );
     const before = (await db.sql(`SELECT ${ORIGINAL_COLUMNS} FROM "${db.name}"."${table}" ORDER BY seq`)).rows;
     const backend = open(table);
     expect(await backend.ensureSchema()).toEqual({ from: 1, to: SCHEMA_VERSION });

@@ -26,7 +26,21 @@ function history(): PersistedRecord[] {
     const pad = 'é'.repeat((i * 37) % 150);
     if (i % 3 === 0) out.push(createEvent({ systemId: 's', actorAddress: `s:${i}`, eventType: 'ActorStarted', payload: { pad }, timestamp }));
     else if (i % 3 === 1) out.push(createDeadLetter({ systemId: 's', target: `s:${i}`, messageType: 'M', payload: pad, timestamp }));
-    else out.push(createAudit({ systemId: 's', totalActors: i, aliveActors: i, stoppingActors: 0, restartingActors: 0, registrySize: i, registryOrphans: [pad], registryDead: [], deadLettersCount: 0, timestamp }));
+    else
+      out.push(
+        createAudit({
+          systemId: 's',
+          totalActors: i,
+          aliveActors: i,
+          stoppingActors: 0,
+          restartingActors: 0,
+          registrySize: i,
+          registryOrphans: [pad],
+          registryDead: [],
+          deadLettersCount: 0,
+          timestamp,
+        }),
+      );
   }
   return out;
 }
@@ -52,7 +66,10 @@ async function listed(backend: PostgresBackend): Promise<PersistedRecord[]> {
 }
 
 function tally(records: PersistedRecord[]): Record<RecordKind, KindStats> {
-  const kinds = Object.fromEntries(RECORD_KINDS.map((k) => [k, { records: 0, bytes: 0, oldest: null, newest: null } as KindStats])) as Record<RecordKind, KindStats>;
+  const kinds = Object.fromEntries(RECORD_KINDS.map((k) => [k, { records: 0, bytes: 0, oldest: null, newest: null } as KindStats])) as Record<
+    RecordKind,
+    KindStats
+  >;
   for (const r of records) {
     const k = kinds[r.kind];
     k.records += 1;
@@ -63,7 +80,13 @@ function tally(records: PersistedRecord[]): Record<RecordKind, KindStats> {
   return kinds;
 }
 
-const policies: RetentionPolicy[] = [{}, { maxRecords: 7 }, { maxAgeMs: 25_000 }, { maxTotalBytes: 1_500 }, { maxRecords: 15, maxAgeMs: 50_000, maxTotalBytes: 2_500 }];
+const policies: RetentionPolicy[] = [
+  {},
+  { maxRecords: 7 },
+  { maxAgeMs: 25_000 },
+  { maxTotalBytes: 1_500 },
+  { maxRecords: 15, maxAgeMs: 50_000, maxTotalBytes: 2_500 },
+];
 
 describeDb('records() and stats()', () => {
   const db = testSchema('stream');
@@ -79,8 +102,13 @@ describeDb('records() and stats()', () => {
     await store(backend, records);
     await store(other, records.slice(0, 9));
     // An oversized row (skipped by lists) and a damaged one (skipped by lists and records()).
-    await backend.recordEvent(createEvent({ systemId: 's', actorAddress: 's:big', eventType: 'Big', payload: { big: 'x'.repeat(5_000) }, timestamp: NOW - 500 }));
-    await db.sql(`INSERT INTO "${db.name}"."${table}" (id, kind, system_id, timestamp_ms, data) VALUES ('damaged', 'audit', 's', $1, '{"kind": "audit", "ti')`, [NOW - 100]);
+    await backend.recordEvent(
+      createEvent({ systemId: 's', actorAddress: 's:big', eventType: 'Big', payload: { big: 'x'.repeat(5_000) }, timestamp: NOW - 500 }),
+    );
+    await db.sql(
+      `INSERT INTO "${db.name}"."${table}" (id, kind, system_id, timestamp_ms, data) VALUES ('damaged', 'audit', 's', $1, '{"kind": "audit", "ti')`,
+      [NOW - 100],
+    );
 
     // The lists, kind by kind (their retention is pinned by retention.test.ts).
     const visible = await listed(backend);

@@ -74,7 +74,9 @@ describeDb('scan and recovery', () => {
     const { backend, q, table, good, bad, seqOf } = await damagedStore();
     const dir = mkdtempSync(join(tmpdir(), 'papyra-pg-q-'));
     dirs.push(dir);
-    const damaged = (await db.sql<{ seq: string; data: string }>(`SELECT seq::text AS seq, data FROM ${q} WHERE id = ANY($1) ORDER BY seq`, [bad.map((e) => e.id)])).rows;
+    const damaged = (
+      await db.sql<{ seq: string; data: string }>(`SELECT seq::text AS seq, data FROM ${q} WHERE id = ANY($1) ORDER BY seq`, [bad.map((e) => e.id)])
+    ).rows;
     const report = await backend.recover({ mode: 'quarantine', quarantineDir: join(dir, 'nested') });
     expect(report.postScan.anomalies).toEqual([]);
     expect(report.droppedRecords).toBe(3);
@@ -82,7 +84,10 @@ describeDb('scan and recovery', () => {
     const file = report.quarantinedFiles[0]!;
     expect(file.startsWith(join(dir, 'nested'))).toBe(true);
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seq: string; data: string; anomaly: string });
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: string; data: string; anomaly: string });
     expect(lines.map((l) => [l.seq, l.data])).toEqual(damaged.map((r) => [r.seq, r.data]));
     const moved = (await db.sql(`SELECT seq::text AS seq, data, anomaly FROM "${db.name}"."${table}_quarantine" ORDER BY seq`)).rows;
     expect(moved).toEqual(damaged.map((r, i) => ({ seq: r.seq, data: r.data, anomaly: lines[i]!.anomaly })));

@@ -1,5 +1,14 @@
 import { afterAll, expect, it } from '@jest/globals';
-import { applyListQuery, applyRetention, createAudit, createDeadLetter, createEvent, encodedSize, type PersistedRecord, type RetentionPolicy } from '@papyra/persistence-contract';
+import {
+  applyListQuery,
+  applyRetention,
+  createAudit,
+  createDeadLetter,
+  createEvent,
+  encodedSize,
+  type PersistedRecord,
+  type RetentionPolicy,
+} from '@papyra/persistence-contract';
 import { PostgresBackend } from '../src/index.js';
 import { DATABASE_URL, describeDb, freshTable, testSchema } from './db.js';
 
@@ -14,7 +23,21 @@ function history(): PersistedRecord[] {
     const pad = 'p'.repeat((i * 37) % 300);
     if (i % 3 === 0) out.push(createEvent({ systemId: 's', actorAddress: `s:${i}`, eventType: 'ActorStarted', payload: { pad }, timestamp }));
     else if (i % 3 === 1) out.push(createDeadLetter({ systemId: 's', target: `s:${i}`, messageType: 'M', payload: pad, timestamp }));
-    else out.push(createAudit({ systemId: 's', totalActors: i, aliveActors: i, stoppingActors: 0, restartingActors: 0, registrySize: i, registryOrphans: [pad], registryDead: [], deadLettersCount: 0, timestamp }));
+    else
+      out.push(
+        createAudit({
+          systemId: 's',
+          totalActors: i,
+          aliveActors: i,
+          stoppingActors: 0,
+          restartingActors: 0,
+          registrySize: i,
+          registryOrphans: [pad],
+          registryDead: [],
+          deadLettersCount: 0,
+          timestamp,
+        }),
+      );
   }
   return out;
 }

@@ -20,7 +20,9 @@ describeDb('single rows: refused on write, oversized on read', () => {
     );
     await backend.recordEvent(createEvent({ systemId: 's', actorAddress: 's:warm', eventType: 'ActorStarted' })); // so the 500 go as one batch
     const outcomes = await Promise.allSettled(accepted.map((e) => backend.recordEvent(e)));
-    const rejected = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [[i, (o.reason as PapyraError).code, (o.reason as PapyraError).details['sqlState']]] : []));
+    const rejected = outcomes.flatMap((o, i) =>
+      o.status === 'rejected' ? [[i, (o.reason as PapyraError).code, (o.reason as PapyraError).details['sqlState']]] : [],
+    );
     expect(rejected).toEqual([[321, 'PAPYRA_IO', '23514']]);
     const rows = (await db.sql<{ id: string }>(`SELECT id FROM "${db.name}"."${table}" ORDER BY seq`)).rows.map((r) => r.id).slice(1);
     expect(rows).toEqual(accepted.filter((_, i) => i !== 321).map((e) => e.id));
@@ -50,7 +52,9 @@ describeDb('single rows: refused on write, oversized on read', () => {
     expect(await backend.listEvents()).toEqual(small);
 
     // A page holds at most 3 × maxRowBytes of data (it ends once past 2 ×), whatever its row count.
-    const filler = Array.from({ length: 10 }, (_, i) => createEvent({ systemId: 's', actorAddress: `s:f${i}`, eventType: 'ActorStarted', payload: { pad: 'y'.repeat(2_800) } }));
+    const filler = Array.from({ length: 10 }, (_, i) =>
+      createEvent({ systemId: 's', actorAddress: `s:f${i}`, eventType: 'ActorStarted', payload: { pad: 'y'.repeat(2_800) } }),
+    );
     for (const e of filler) await backend.recordEvent(e);
     const progress: number[] = [];
     expect((await backend.scan({ onProgress: (p) => progress.push(p.processed) })).anomalies).toEqual([]);

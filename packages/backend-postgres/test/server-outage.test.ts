@@ -63,7 +63,12 @@ async function storedIds(url: string, table: string): Promise<string[]> {
     expect(backend.metrics.snapshot().recordsDropped).toBe(10);
 
     server.start();
-    await until(() => backend.flush().then(() => true, () => false));
+    await until(() =>
+      backend.flush().then(
+        () => true,
+        () => false,
+      ),
+    );
     expect(await storedIds(server.url, 'restart')).toEqual([...first, ...buffered].map((e) => e.id));
     expect(await backend.listEvents()).toEqual([...first, ...buffered]);
     expect(backend.metrics.snapshot().recordsWritten).toBe(60);
@@ -85,7 +90,9 @@ async function storedIds(url: string, table: string): Promise<string[]> {
     server.freeze();
     const accepted = { closing: events(150, 100), resuming: events(30, 300) };
     try {
-      const writes = await timed(Promise.all([...accepted.closing.map((e) => closing.recordEvent(e)), ...accepted.resuming.map((e) => resuming.recordEvent(e))]));
+      const writes = await timed(
+        Promise.all([...accepted.closing.map((e) => closing.recordEvent(e)), ...accepted.resuming.map((e) => resuming.recordEvent(e))]),
+      );
       expect(writes.error).toBeUndefined(); // resolved once buffered
       expect(writes.ms).toBeLessThan(LIMIT_MS);
 
@@ -109,7 +116,12 @@ async function storedIds(url: string, table: string): Promise<string[]> {
     }
     // The closed backend counted what it could not store; the other one writes its buffer now.
     expect(closing.metrics.snapshot().recordsDropped).toBe(150);
-    await until(() => resuming.flush().then(() => true, () => false));
+    await until(() =>
+      resuming.flush().then(
+        () => true,
+        () => false,
+      ),
+    );
     const stored = await storedIds(server.url, 'frozen');
     expect(stored).toEqual([...before, ...accepted.resuming].map((e) => e.id));
     expect(stored.length + closing.metrics.snapshot().recordsDropped + resuming.metrics.snapshot().recordsDropped).toBe(before.length + 150 + 30);

@@ -21,7 +21,9 @@ const asRoot = process.getuid?.() === 0;
 
 // initdb refuses to run as root: run the server as the postgres user then.
 const run = (cmd: string, args: string[]) =>
-  asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, cmd), ...args], { stdio: 'pipe' }) : execFileSync(join(PG_BIN, cmd), args, { stdio: 'pipe' });
+  asRoot
+    ? execFileSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, cmd), ...args], { stdio: 'pipe' })
+    : execFileSync(join(PG_BIN, cmd), args, { stdio: 'pipe' });
 
 const portIsFree = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -70,7 +72,8 @@ export async function startThrowawayServer(password = 'not-a-real-secret'): Prom
   }
   run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
   let port = 0;
-  const start = () => run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+  const start = () =>
+    run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
   const offset = Math.floor(Math.random() * (PORTS.last - PORTS.first + 1));
   for (let i = 0; i <= PORTS.last - PORTS.first && port === 0; i++) {
     const candidate = PORTS.first + ((offset + i) % (PORTS.last - PORTS.first + 1));

@@ -3,7 +3,17 @@ import { PersistenceMetrics } from '@papyra/persistence-contract';
 import { WriteQueue, type Row } from '../src/writer.js';
 import { recordingLogger } from './faults.js';
 
-const row = (i: number): Row => ({ id: `r${i}`, kind: 'event', systemId: 'local', timestampMs: i, data: '{}', bytes: 3, actor: null, eventType: null, target: null });
+const row = (i: number): Row => ({
+  id: `r${i}`,
+  kind: 'event',
+  systemId: 'local',
+  timestampMs: i,
+  data: '{}',
+  bytes: 3,
+  actor: null,
+  eventType: null,
+  target: null,
+});
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
 /** The retry delays a queue schedules while every insert fails, for a given jitter source. */

@@ -35,7 +35,16 @@ import {
   type StoredRecord,
   type WallClock,
 } from '@papyra/persistence-contract';
-import { ClosedGuard, checkRecoveryConfig, compactionReport, observeCompaction, observeRecovery, observeScan, throwIfAborted, validateRecord } from '@papyra/persistence-contract/kit';
+import {
+  ClosedGuard,
+  checkRecoveryConfig,
+  compactionReport,
+  observeCompaction,
+  observeRecovery,
+  observeScan,
+  throwIfAborted,
+  validateRecord,
+} from '@papyra/persistence-contract/kit';
 import type { RedisClientLike } from './client.js';
 import {
   closeClient,
@@ -172,7 +181,10 @@ export class RedisBackend implements PersistenceBackend {
   constructor(options: RedisBackendOptions = {}) {
     const prefix = options.prefix ?? 'papyra';
     const systemId = options.systemId ?? 'local';
-    for (const [name, value] of [['prefix', prefix], ['systemId', systemId]] as const) {
+    for (const [name, value] of [
+      ['prefix', prefix],
+      ['systemId', systemId],
+    ] as const) {
       if (typeof value !== 'string' || value === '') throw new PapyraError('PAPYRA_INVALID_CONFIG', `${name} must be a non-empty string.`);
     }
     const cluster = options.cluster === true;
@@ -428,7 +440,12 @@ export class RedisBackend implements PersistenceBackend {
         const total = await this.#totalEntries();
         for (const kind of RECORD_KINDS) await this.#compactStream(kind, tally, total, options);
         const { beforeRecords, beforeBytes } = tally;
-        return compactionReport(NAME, { beforeRecords, beforeBytes, afterRecords: beforeRecords - tally.removedRecords, afterBytes: beforeBytes - tally.reclaimedBytes });
+        return compactionReport(NAME, {
+          beforeRecords,
+          beforeBytes,
+          afterRecords: beforeRecords - tally.removedRecords,
+          afterBytes: beforeBytes - tally.reclaimedBytes,
+        });
       });
     } catch (error) {
       throw commandError('compaction', error);
@@ -635,7 +652,10 @@ export class RedisBackend implements PersistenceBackend {
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
     } catch (error) {
-      throw new PapyraError('PAPYRA_IO', `Cannot create the quarantine directory: ${describeError(error)}`, { cause: redactError(error), details: { quarantineDir: dir } });
+      throw new PapyraError('PAPYRA_IO', `Cannot create the quarantine directory: ${describeError(error)}`, {
+        cause: redactError(error),
+        details: { quarantineDir: dir },
+      });
     }
     let dropped = 0;
     for (const flaggedEntry of flagged) {
@@ -647,7 +667,12 @@ export class RedisBackend implements PersistenceBackend {
       files.push(await writeQuarantineFile(dir, key, entry, anomaly));
       const copy: (string | Buffer)[] = ['source', key, 'entry_id', entry.id, 'anomaly', anomaly.type, 'detail', anomaly.detail];
       for (let i = 0; i + 1 < entry.fields.length; i += 2) copy.push(Buffer.concat([Buffer.from('field:'), entry.fields[i]!]), entry.fields[i + 1]!);
-      const results = (await this.#client.multi().xadd(this.keys.quarantine, '*', ...copy).xdel(key, entry.id).exec()) ?? [];
+      const results =
+        (await this.#client
+          .multi()
+          .xadd(this.keys.quarantine, '*', ...copy)
+          .xdel(key, entry.id)
+          .exec()) ?? [];
       for (const [error] of results) if (error) throw error;
       const removed = Number(results[1]?.[1] ?? 0);
       if (removed > 0) {
@@ -759,7 +784,7 @@ export class RedisBackend implements PersistenceBackend {
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new PapyraError('PAPYRA_INVALID_CONFIG', `${name} must be a positive integer, got ${JSON.stringify(value)}.`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new PapyraError('PAPYRA_INVALID_CONFIG', `${name} must be a positive integer, got ${JSON.stringify(value)}.`);
   return value;
 }
-

@@ -37,7 +37,8 @@ function nodeOptions(url: string): { host: string; port: number; redis: RedisOpt
   } catch {
     throw configError(`not a Redis URL: ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//***@'))}`);
   }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw configError(`a Redis URL starts with redis:// or rediss://, got ${parsed.protocol}//`);
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
+    throw configError(`a Redis URL starts with redis:// or rediss://, got ${parsed.protocol}//`);
   const redis: RedisOptions = {};
   if (parsed.username) redis.username = decodeURIComponent(parsed.username);
   if (parsed.password) redis.password = decodeURIComponent(parsed.password);
@@ -182,7 +183,13 @@ export function watchConnection(client: RedisClient, log: Logger, onReady: () =>
 export async function closeClient(client: RedisClient, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') {
     const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
-    await Promise.race([client.quit().then(() => undefined, () => undefined), timer]);
+    await Promise.race([
+      client.quit().then(
+        () => undefined,
+        () => undefined,
+      ),
+      timer,
+    ]);
   }
   client.disconnect();
 }

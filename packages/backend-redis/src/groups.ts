@@ -293,7 +293,12 @@ async function routePoison(client: AnyClient, options: GroupOptions & PoisonOpti
   const poisonStream = options.poisonStream ?? `${options.stream}:poison`;
   const fields: (string | Buffer)[] = [...entry.fields, 'poison.source', options.stream, 'poison.entry_id', entry.id, 'poison.group', options.group];
   fields.push('poison.deliveries', String(deliveries), 'poison.reason', reason);
-  const results = (await cmd(client).multi().xadd(poisonStream, '*', ...fields).xack(options.stream, options.group, entry.id).exec()) ?? [];
+  const results =
+    (await cmd(client)
+      .multi()
+      .xadd(poisonStream, '*', ...fields)
+      .xack(options.stream, options.group, entry.id)
+      .exec()) ?? [];
   for (const [error] of results) if (error) throw error;
   (options.logger ?? silentLogger)
     .child({ component: 'consumer-group', backend: 'redis' })

@@ -8,9 +8,7 @@ export interface RawEntry {
   fields: Buffer[];
 }
 
-export type EntryVerdict =
-  | { ok: true; record: PersistedRecord; bytes: number; data: Buffer }
-  | { ok: false; type: AnomalyType; detail: string };
+export type EntryVerdict = { ok: true; record: PersistedRecord; bytes: number; data: Buffer } | { ok: false; type: AnomalyType; detail: string };
 
 /** Classifies an entry: a record of the stream's kind, or the anomaly it is. Never throws. */
 export function inspectEntry(entry: RawEntry, kind: RecordKind, maxEntryBytes: number): EntryVerdict {
@@ -87,7 +85,15 @@ return out`;
 /** Entries per script call, at most: one call blocks Redis for a few milliseconds at most. */
 const SCRIPT_PAGE = 1_000;
 
-async function readPage(client: RedisClient, direction: 'XRANGE' | 'XREVRANGE', key: string, bound: string, other: string, count: number, maxEntryBytes: number): Promise<RawEntry[]> {
+async function readPage(
+  client: RedisClient,
+  direction: 'XRANGE' | 'XREVRANGE',
+  key: string,
+  bound: string,
+  other: string,
+  count: number,
+  maxEntryBytes: number,
+): Promise<RawEntry[]> {
   const reply = (await client.callBuffer('EVAL', [PAGE_SCRIPT, 1, key, direction, bound, other, count, maxEntryBytes, OVERSIZED])) as [Buffer, Buffer[]][];
   return toEntries(reply);
 }
@@ -99,7 +105,14 @@ export function oversizedBytes(entry: RawEntry): number | undefined {
 }
 
 /** Oldest-first pages of a whole stream (exclusive cursor): bounded memory. */
-export async function* pagesForward(client: RedisClient, key: string, pageSize: number, maxEntryBytes: number, from = '-', to = '+'): AsyncGenerator<RawEntry[]> {
+export async function* pagesForward(
+  client: RedisClient,
+  key: string,
+  pageSize: number,
+  maxEntryBytes: number,
+  from = '-',
+  to = '+',
+): AsyncGenerator<RawEntry[]> {
   let start = from;
   const size = Math.min(pageSize, SCRIPT_PAGE);
   for (;;) {

@@ -44,7 +44,17 @@ describeWithRedis('RedisBackend', () => {
   it('writes each kind to its own stream, as one data field holding the encoded record', async () => {
     const b = make();
     const e = event(1);
-    const a = createAudit({ systemId: 'local', totalActors: 2, aliveActors: 1, stoppingActors: 0, restartingActors: 1, registrySize: 2, registryOrphans: [], registryDead: ['local:2'], deadLettersCount: 3 });
+    const a = createAudit({
+      systemId: 'local',
+      totalActors: 2,
+      aliveActors: 1,
+      stoppingActors: 0,
+      restartingActors: 1,
+      registrySize: 2,
+      registryOrphans: [],
+      registryDead: ['local:2'],
+      deadLettersCount: 3,
+    });
     const d = createDeadLetter({ systemId: 'local', target: 'local:7', messageType: 'Ping', payload: ['x', 1], expectsReply: true, reason: 'stopped' });
     await Promise.all([b.recordEvent(e), b.recordAudit(a), b.recordDeadLetter(d)]);
     await b.flush();
@@ -86,7 +96,20 @@ describeWithRedis('RedisBackend', () => {
     const b = make({ retention: { maxRecords: 10, maxAgeMs: 60_000 }, clock: () => now, trimOnWrite: false });
     const events = Array.from({ length: 100 }, (_, i) => event(i)); // one per second up to now - 1 s
     for (const e of events) await b.recordEvent(e);
-    await b.recordAudit(createAudit({ systemId: 'local', totalActors: 0, aliveActors: 0, stoppingActors: 0, restartingActors: 0, registrySize: 0, registryOrphans: [], registryDead: [], deadLettersCount: 0, timestamp: now }));
+    await b.recordAudit(
+      createAudit({
+        systemId: 'local',
+        totalActors: 0,
+        aliveActors: 0,
+        stoppingActors: 0,
+        restartingActors: 0,
+        registrySize: 0,
+        registryOrphans: [],
+        registryDead: [],
+        deadLettersCount: 0,
+        timestamp: now,
+      }),
+    );
     expect(await b.listEvents()).toEqual(events.slice(-10));
     expect(await b.listEvents({ limit: 3 })).toEqual(events.slice(-3));
     expect(await b.listAudits()).toHaveLength(1);
@@ -107,7 +130,15 @@ describeWithRedis('RedisBackend', () => {
     const byCount = make({ prefix: prefixOf, retention: { maxRecords: 80 }, clock: () => now });
     const r1 = await byCount.compact();
     const [all, kept] = [sizeOf(events), sizeOf(events.slice(20))];
-    expect(r1).toEqual({ backend: 'redis', beforeRecords: 100, afterRecords: 80, beforeBytes: all, afterBytes: kept, removedRecords: 20, reclaimedBytes: all - kept });
+    expect(r1).toEqual({
+      backend: 'redis',
+      beforeRecords: 100,
+      afterRecords: 80,
+      beforeBytes: all,
+      afterBytes: kept,
+      removedRecords: 20,
+      reclaimedBytes: all - kept,
+    });
     expect(await redis.xlen(b.keys.event)).toBe(80);
 
     const byAge = make({ prefix: prefixOf, retention: { maxAgeMs: 50_000 }, clock: () => now });
@@ -202,7 +233,10 @@ describeWithRedis('RedisBackend', () => {
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const saved = JSON.parse(await readFile(file, 'utf8')) as { entryId: string; fields: [string, unknown][] };
     expect(saved.entryId).toBe(badId);
-    expect(saved.fields).toEqual([['data', { base64: badBytes.toString('base64') }], ['note', '../../etc/passwd']]);
+    expect(saved.fields).toEqual([
+      ['data', { base64: badBytes.toString('base64') }],
+      ['note', '../../etc/passwd'],
+    ]);
     const [[, fields]] = (await redis.xrangeBuffer(b.keys.quarantine, '-', '+')) as [Buffer, Buffer[]][] as [[Buffer, Buffer[]]];
     const map = new Map<string, Buffer>();
     for (let i = 0; i < fields.length; i += 2) map.set(fields[i]!.toString(), fields[i + 1]!);
@@ -216,7 +250,9 @@ describeWithRedis('RedisBackend', () => {
 
   it('reads and scans entries written in Python Papyra layout', async () => {
     const systemPrefix = `${prefix}:py`;
-    const lines = readFileSync(new URL('../../../fixtures/papyra-py/system.ndjson', import.meta.url), 'utf8').trim().split('\n');
+    const lines = readFileSync(new URL('../../../fixtures/papyra-py/system.ndjson', import.meta.url), 'utf8')
+      .trim()
+      .split('\n');
     const stream = { event: 'events', audit: 'audits', dead_letter: 'dead_letters' } as Record<string, string>;
     for (const line of lines) await redis.xadd(`${systemPrefix}:local:${stream[(JSON.parse(line) as { kind: string }).kind]}`, '*', 'data', line);
     const b = make({ prefix: systemPrefix });
@@ -235,7 +271,14 @@ describeWithRedis('RedisBackend', () => {
     await b.recordEvent(event(1));
     await b.close();
     await b.close();
-    for (const call of [() => b.recordEvent(event(2)), () => b.listEvents(), () => b.scan(), () => b.compact(), () => b.flush(), () => b.recover({ mode: 'ignore' })]) {
+    for (const call of [
+      () => b.recordEvent(event(2)),
+      () => b.listEvents(),
+      () => b.scan(),
+      () => b.compact(),
+      () => b.flush(),
+      () => b.recover({ mode: 'ignore' }),
+    ]) {
       await expect(call()).rejects.toMatchObject({ code: 'PAPYRA_BACKEND_CLOSED' });
     }
     const reopened = make({ prefix: b.keys.event.split(':local:')[0]! });

@@ -12,7 +12,10 @@ import { admin, sleep, startCluster, type TestCluster } from './support/servers.
 
 // Started at load time: the conformance suite probes a backend while it registers its tests.
 const cluster: TestCluster = await startCluster([17040, 17041, 17042], 50);
-const client = new Cluster(cluster.nodes.map((n) => ({ host: '127.0.0.1', port: Number(new URL(n).port) })), { lazyConnect: false });
+const client = new Cluster(
+  cluster.nodes.map((n) => ({ host: '127.0.0.1', port: Number(new URL(n).port) })),
+  { lazyConnect: false },
+);
 client.on('error', () => undefined);
 const options = new WeakMap<RedisBackend, RedisBackendOptions>();
 const open: RedisBackend[] = [];
@@ -54,7 +57,12 @@ await runBackendConformance(
   {
     name: 'redis-cluster',
     async make(ctx) {
-      return make({ prefix: prefixOf(ctx), systemId: ctx.namespace.replace(/[{}]/g, '_'), ...(ctx.retention && { retention: ctx.retention }), ...(ctx.clock && { clock: ctx.clock }) });
+      return make({
+        prefix: prefixOf(ctx),
+        systemId: ctx.namespace.replace(/[{}]/g, '_'),
+        ...(ctx.retention && { retention: ctx.retention }),
+        ...(ctx.clock && { clock: ctx.clock }),
+      });
     },
     async reopen(backend) {
       return make(options.get(backend)!);
@@ -140,7 +148,11 @@ describe('Redis Cluster', () => {
     const writeRound = async () => {
       await Promise.all(
         systems.map(async (s) => {
-          const { accepted, refused } = await writeMany(s.backend, Array.from({ length: 10 }, () => event(n++)), 5_000);
+          const { accepted, refused } = await writeMany(
+            s.backend,
+            Array.from({ length: 10 }, () => event(n++)),
+            5_000,
+          );
           s.accepted.push(...accepted);
           s.refused += refused;
         }),

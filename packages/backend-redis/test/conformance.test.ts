@@ -24,25 +24,26 @@ describeWithRedis('RedisBackend conformance prerequisites', () => {
   });
 });
 
-if (redisUp) await runBackendConformance(
-  { describe, it, beforeEach, afterEach },
-  {
-    name: 'redis',
-    async make(ctx) {
-      return open({ url: REDIS_URL, prefix: prefixOf(ctx), ...(ctx.retention && { retention: ctx.retention }), ...(ctx.clock && { clock: ctx.clock }) });
+if (redisUp)
+  await runBackendConformance(
+    { describe, it, beforeEach, afterEach },
+    {
+      name: 'redis',
+      async make(ctx) {
+        return open({ url: REDIS_URL, prefix: prefixOf(ctx), ...(ctx.retention && { retention: ctx.retention }), ...(ctx.clock && { clock: ctx.clock }) });
+      },
+      async reopen(backend) {
+        return open(options.get(backend)!);
+      },
+      corruptions: ['corrupt_line', 'invalid_record'],
+      async corrupt(backend, kind) {
+        if (redis.status === 'wait') await redis.connect();
+        const data = kind === 'corrupt_line' ? '{"kind": "event", "timest' : '{"kind": "spaceship", "timestamp": 1}';
+        await redis.xadd(backend.keys.event, '*', 'data', data);
+      },
+      async cleanup(ctx) {
+        if (redis.status === 'wait') await redis.connect();
+        await deleteKeys(redis, prefixOf(ctx));
+      },
     },
-    async reopen(backend) {
-      return open(options.get(backend)!);
-    },
-    corruptions: ['corrupt_line', 'invalid_record'],
-    async corrupt(backend, kind) {
-      if (redis.status === 'wait') await redis.connect();
-      const data = kind === 'corrupt_line' ? '{"kind": "event", "timest' : '{"kind": "spaceship", "timestamp": 1}';
-      await redis.xadd(backend.keys.event, '*', 'data', data);
-    },
-    async cleanup(ctx) {
-      if (redis.status === 'wait') await redis.connect();
-      await deleteKeys(redis, prefixOf(ctx));
-    },
-  },
-);
+  );

@@ -18,7 +18,15 @@ describe('reconnect backoff', () => {
 
 describe('classifying a failed write', () => {
   it('server states are transient, a refusal of the entry is not, credentials and MOVED without cluster mode are configuration', () => {
-    for (const m of ['CLUSTERDOWN The cluster is down', 'BUSY Redis is busy running a script', 'LOADING Redis is loading', 'MISCONF Errors writing to disk', "READONLY You can't write against a read only replica.", 'TRYAGAIN Multiple keys', 'OOM command not allowed']) {
+    for (const m of [
+      'CLUSTERDOWN The cluster is down',
+      'BUSY Redis is busy running a script',
+      'LOADING Redis is loading',
+      'MISCONF Errors writing to disk',
+      "READONLY You can't write against a read only replica.",
+      'TRYAGAIN Multiple keys',
+      'OOM command not allowed',
+    ]) {
       expect(classifyFailure(reply(m), false)).toBe('transient');
     }
     expect(classifyFailure(new Error('Connection is closed.'), false)).toBe('transient');
@@ -41,7 +49,12 @@ describe('probe() against a port nothing listens on', () => {
       for (let attempt = 0; attempt < 4; attempt++) {
         const result = await settlesWithin(b.probe({ timeoutMs: 20_000 }), 10_000);
         expect(result.status).toBe('rejected');
-        const error = (result as PromiseRejectedResult).reason as { code: string; message: string; details: Record<string, unknown>; cause?: { code?: string } };
+        const error = (result as PromiseRejectedResult).reason as {
+          code: string;
+          message: string;
+          details: Record<string, unknown>;
+          cause?: { code?: string };
+        };
         expect(error).toMatchObject({ code: 'PAPYRA_BACKEND_UNAVAILABLE', cause: { code: 'ECONNREFUSED' } });
         expect(error.message).toContain('ECONNREFUSED');
         expect(error.details['timeout']).toBeUndefined();

@@ -31,7 +31,16 @@ async function expectAllStoredOnce(b: RedisBackend, records: ReturnType<typeof e
 }
 
 beforeAll(async () => {
-  server = await RedisServer.start(17001, ['--busy-reply-threshold', '100', '--enable-protected-configs', 'yes', '--enable-debug-command', 'yes', '--repl-diskless-sync-delay', '0']);
+  server = await RedisServer.start(17001, [
+    '--busy-reply-threshold',
+    '100',
+    '--enable-protected-configs',
+    'yes',
+    '--enable-debug-command',
+    'yes',
+    '--repl-diskless-sync-delay',
+    '0',
+  ]);
   a = admin(17001);
 }, 30_000);
 
@@ -45,7 +54,10 @@ describe('error replies: transient server states are retried in order, nothing i
   it('BUSY (a slow Lua script): 50 of 50 stored once the script ends', async () => {
     const b = backend('busy');
     await b.listEvents(); // connected before the fault
-    const busy = a.eval(`local s = redis.call('TIME') while true do local n = redis.call('TIME') if (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 1500000 then return 1 end end`, 0);
+    const busy = a.eval(
+      `local s = redis.call('TIME') while true do local n = redis.call('TIME') if (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 1500000 then return 1 end end`,
+      0,
+    );
     await sleep(300);
     const records = Array.from({ length: 50 }, (_, i) => event(i));
     for (const r of records) await b.recordEvent(r);
@@ -124,7 +136,20 @@ describe('error replies: transient server states are retried in order, nothing i
     await a.set(b.keys.event, 'not a stream');
     const records = Array.from({ length: 5 }, (_, i) => event(i));
     for (const r of records) await b.recordEvent(r);
-    await b.recordAudit({ kind: 'audit', id: 'a1', systemId: 'local', timestamp: Date.now(), totalActors: 0, aliveActors: 0, stoppingActors: 0, restartingActors: 0, registrySize: 0, registryOrphans: [], registryDead: [], deadLettersCount: 0 });
+    await b.recordAudit({
+      kind: 'audit',
+      id: 'a1',
+      systemId: 'local',
+      timestamp: Date.now(),
+      totalActors: 0,
+      aliveActors: 0,
+      stoppingActors: 0,
+      restartingActors: 0,
+      registrySize: 0,
+      registryOrphans: [],
+      registryDead: [],
+      deadLettersCount: 0,
+    });
     const flushed = await settlesWithin(b.flush(), 10_000);
     expect(flushed).toMatchObject({ status: 'rejected', reason: { code: 'PAPYRA_IO', details: { dropped: 5 } } });
     expect(b.metrics.snapshot()).toMatchObject({ recordsWritten: 1, recordsDropped: 5 });
@@ -141,9 +166,16 @@ describe('stalls and kills', () => {
     await b.flush();
     server.freeze();
     try {
-      const first = await writeMany(b, Array.from({ length: 150 }, (_, i) => event(1_000 + i)));
+      const first = await writeMany(
+        b,
+        Array.from({ length: 150 }, (_, i) => event(1_000 + i)),
+      );
       await sleep(1_200); // well past commandTimeoutMs: outage declared from the unanswered batch
-      const second = await writeMany(b, Array.from({ length: 100 }, (_, i) => event(2_000 + i)), 3_000);
+      const second = await writeMany(
+        b,
+        Array.from({ length: 100 }, (_, i) => event(2_000 + i)),
+        3_000,
+      );
       expect(first.refused).toBe(0);
       expect(second.accepted).toHaveLength(50);
       expect(second.refused).toBe(50);

@@ -34,7 +34,7 @@ describeWithRedis('consumer groups', () => {
     redis.disconnect();
   });
 
-  it('shares a stream between consumers, and hands a crashed consumer\'s entries to another', async () => {
+  it("shares a stream between consumers, and hands a crashed consumer's entries to another", async () => {
     expect(await ensureGroup(redis, { stream, group })).toBe(true);
     expect(await ensureGroup(redis, { stream, group })).toBe(false);
     const events = Array.from({ length: 6 }, (_, i) => event(i));
@@ -66,7 +66,13 @@ describeWithRedis('consumer groups', () => {
     expect(claimed.entries.map((e) => e.record)).toEqual(events.slice(0, 3));
     expect(claimed.entries.map((e) => e.deliveries)).toEqual([2, 2, 2]);
     expect(claimed).toMatchObject({ next: '0-0', deleted: [], poisoned: [] });
-    expect(await ack(redis, { stream, group }, claimed.entries.map((e) => e.id))).toBe(3);
+    expect(
+      await ack(
+        redis,
+        { stream, group },
+        claimed.entries.map((e) => e.id),
+      ),
+    ).toBe(3);
     expect((await pendingSummary(redis, { stream, group })).pending).toBe(0);
   }, 30_000);
 
@@ -90,7 +96,13 @@ describeWithRedis('consumer groups', () => {
     expect((await pendingSummary(redis, { stream, group })).pending).toBe(0);
     const [[, fields]] = (await redis.xrange(poisonStream, '-', '+')) as [[string, string[]]];
     const map = Object.fromEntries(Array.from({ length: fields.length / 2 }, (_, i) => [fields[2 * i]!, fields[2 * i + 1]!]));
-    expect(map).toMatchObject({ data: encodeRecord(e), 'poison.entry_id': first!.id, 'poison.deliveries': '3', 'poison.group': group, 'poison.source': stream });
+    expect(map).toMatchObject({
+      data: encodeRecord(e),
+      'poison.entry_id': first!.id,
+      'poison.deliveries': '3',
+      'poison.group': group,
+      'poison.source': stream,
+    });
   }, 30_000);
 
   it('routes entries that are not records straight to the poison stream and yields the rest', async () => {

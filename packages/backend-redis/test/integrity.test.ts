@@ -62,7 +62,13 @@ describe('trim-on-write', () => {
     await b.flush();
     // Python Papyra entries: monotonic-clock timestamps, read as 1970, hidden by age retention.
     const pipeline = a.pipeline();
-    for (let i = 0; i < 150; i++) pipeline.xadd(b.keys.event, '*', 'data', JSON.stringify({ kind: 'event', system_id: 'local', timestamp: 1_000 + i, actor_address: null, event_type: 'ActorStarted', payload: {} }));
+    for (let i = 0; i < 150; i++)
+      pipeline.xadd(
+        b.keys.event,
+        '*',
+        'data',
+        JSON.stringify({ kind: 'event', system_id: 'local', timestamp: 1_000 + i, actor_address: null, event_type: 'ActorStarted', payload: {} }),
+      );
     await pipeline.exec();
     const one = event(1_000);
     await b.recordEvent(one);
@@ -119,7 +125,11 @@ describe('compaction', () => {
     const b = backend('compact-run', { retention: { maxAgeMs: DAY }, trimOnWrite: false, batchSize: 5_000, pageSize: 500 });
     const young = (i: number) => event(i);
     const old = (i: number) => event(i, 'local', Date.now() - 30 * DAY);
-    const records = [...Array.from({ length: 10 }, (_, i) => young(i)), ...Array.from({ length: 2_500 }, (_, i) => old(100 + i)), ...Array.from({ length: 10 }, (_, i) => young(5_000 + i))];
+    const records = [
+      ...Array.from({ length: 10 }, (_, i) => young(i)),
+      ...Array.from({ length: 2_500 }, (_, i) => old(100 + i)),
+      ...Array.from({ length: 10 }, (_, i) => young(5_000 + i)),
+    ];
     for (const r of records) await b.recordEvent(r);
     await b.flush();
     const kept = records.filter((r) => r.timestamp > Date.now() - DAY).map((r) => r.id);

@@ -18,7 +18,7 @@ describeWithRedis('a stream of 120,000 entries', () => {
     await redis.connect();
     backend = new RedisBackend({ url: REDIS_URL, prefix });
     const key = backend.keys.event;
-    firstBad = await redis.xadd(key, '*', 'data', '{"kind": "event", "timestamp": ') as string;
+    firstBad = (await redis.xadd(key, '*', 'data', '{"kind": "event", "timestamp": ')) as string;
     for (let start = 0; start < TOTAL; start += 10_000) {
       const pipeline = redis.pipeline();
       for (let i = start; i < start + 10_000; i++) {
@@ -28,7 +28,7 @@ describeWithRedis('a stream of 120,000 entries', () => {
       }
       await pipeline.exec();
     }
-    lastBad = await redis.xadd(key, '*', 'nodata', 'x') as string;
+    lastBad = (await redis.xadd(key, '*', 'nodata', 'x')) as string;
   }, 120_000);
 
   afterAll(async () => {

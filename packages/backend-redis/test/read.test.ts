@@ -68,7 +68,20 @@ describeWithRedis('records() and stats()', () => {
     // Odd records are older than maxAgeMs, interleaved with young ones (entry order is not time order).
     const events = Array.from({ length: 10 }, (_, i) => event(i, i % 2 === 1 ? NOW - 120_000 + i : NOW - 50_000 + i * 1000));
     for (const e of events) await b.recordEvent(e);
-    await b.recordAudit(createAudit({ systemId: 'local', totalActors: 0, aliveActors: 0, stoppingActors: 0, restartingActors: 0, registrySize: 0, registryOrphans: [], registryDead: [], deadLettersCount: 0, timestamp: NOW - 1_000 }));
+    await b.recordAudit(
+      createAudit({
+        systemId: 'local',
+        totalActors: 0,
+        aliveActors: 0,
+        stoppingActors: 0,
+        restartingActors: 0,
+        registrySize: 0,
+        registryOrphans: [],
+        registryDead: [],
+        deadLettersCount: 0,
+        timestamp: NOW - 1_000,
+      }),
+    );
     await b.flush();
     // A resent batch (a second copy of record 4, newer), and entries no list shows.
     await redis.xadd(b.keys.event, '*', 'data', encodeRecord(events[4]!));
@@ -83,13 +96,21 @@ describeWithRedis('records() and stats()', () => {
     expect(read.map((r) => r.line)).toEqual(read.map((r) => encodeRecord(r.record)));
 
     const stats = await b.stats();
-    expect(stats).toEqual({ backend: 'redis', kinds: { event: tally(lists.event), audit: tally(lists.audit), dead_letter: tally([]) }, total: tally([...lists.event, ...lists.audit]) });
+    expect(stats).toEqual({
+      backend: 'redis',
+      kinds: { event: tally(lists.event), audit: tally(lists.audit), dead_letter: tally([]) },
+      total: tally([...lists.event, ...lists.audit]),
+    });
     expect(await storeStats(b)).toEqual(stats);
     expect(await redis.xlen(b.keys.event)).toBe(14); // what XLEN would have said
 
     // The window: kinds, since <= timestamp < until.
     const window = await collect(b, { kinds: ['event'], since: NOW - 50_000 + 2_000, until: NOW - 50_000 + 8_000 });
-    expect(window.map((r) => (r.record as PersistedEvent).payload)).toEqual([{ i: 2, text: '' }, { i: 6, text: '' }, { i: 4, text: '' }]);
+    expect(window.map((r) => (r.record as PersistedEvent).payload)).toEqual([
+      { i: 2, text: '' },
+      { i: 6, text: '' },
+      { i: 4, text: '' },
+    ]);
     expect((await collect(b, { kinds: ['audit', 'dead_letter'] })).map((r) => r.record.kind)).toEqual(['audit']);
     expect((await readRecords(b, { kinds: ['event'] }).next()).value).toEqual(read[0]);
   });
@@ -118,7 +139,8 @@ describeWithRedis('records() and stats()', () => {
       .replace('"i":0', '"i":@')
       .replace(/"timestamp":[0-9.]+/, '"timestamp":@')
       .split('"id":"r-@"');
-    const line = (j: number) => `${head}"id":"r-${j}"${tail}`.replace('"i":@', `"i":${j}`).replace('"timestamp":@', `"timestamp":${((NOW + j) / 1000).toFixed(3)}`);
+    const line = (j: number) =>
+      `${head}"id":"r-${j}"${tail}`.replace('"i":@', `"i":${j}`).replace('"timestamp":@', `"timestamp":${((NOW + j) / 1000).toFixed(3)}`);
     const script = `for j = tonumber(ARGV[1]), tonumber(ARGV[2]) do
       local ts = string.format('%.3f', (tonumber(ARGV[5]) + j) / 1000)
       local data = string.gsub(string.gsub(ARGV[3] .. '"id":"r-' .. j .. '"' .. ARGV[4], '"i":@', '"i":' .. j), '"timestamp":@', '"timestamp":' .. ts)

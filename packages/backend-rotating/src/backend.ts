@@ -245,8 +245,14 @@ export class RotatingBackend implements PersistenceBackend {
     this.#guard.assertOpen();
     const { timeoutMs = 5000 } = options;
     throwIfAborted('probe', options);
-    await bounded(probeSet(this.#layout.path), timeoutMs, options.signal, () =>
-      new PapyraError('PAPYRA_BACKEND_UNAVAILABLE', `The rotation set ${this.path} did not answer within ${timeoutMs} ms.`, { details: { path: this.path, timeoutMs } }),
+    await bounded(
+      probeSet(this.#layout.path),
+      timeoutMs,
+      options.signal,
+      () =>
+        new PapyraError('PAPYRA_BACKEND_UNAVAILABLE', `The rotation set ${this.path} did not answer within ${timeoutMs} ms.`, {
+          details: { path: this.path, timeoutMs },
+        }),
     );
   }
 
@@ -315,7 +321,14 @@ export class RotatingBackend implements PersistenceBackend {
   /** A view read under the set's lock, where nothing moves: its files are read by path. */
   async #scanLocked(options: OperationOptions): Promise<{ report: ScanReport; records: number }> {
     const view = await viewOf(this.#layout);
-    const sizes = await Promise.all(view.files.map((f) => stat(f.read).then((s) => s.size, () => 0)));
+    const sizes = await Promise.all(
+      view.files.map((f) =>
+        stat(f.read).then(
+          (s) => s.size,
+          () => 0,
+        ),
+      ),
+    );
     return this.#scan(
       view,
       view.files.map((f, i) => ({ path: f.path, source: f.read, size: sizes[i]! })),
@@ -336,14 +349,24 @@ export class RotatingBackend implements PersistenceBackend {
     const total = files.reduce((sum, f) => sum + f.size, 0);
     let done = 0;
     for (const file of files) {
-      const segment = await scanSegment(file.source, { reportPath: file.path, maxLineBytes: this.#maxLineBytes, ...segmentOperation(options, phase, { offset: done, total }) });
+      const segment = await scanSegment(file.source, {
+        reportPath: file.path,
+        maxLineBytes: this.#maxLineBytes,
+        ...segmentOperation(options, phase, { offset: done, total }),
+      });
       anomalies.push(...segment.anomalies);
       records += segment.records;
       done += file.size;
     }
     anomalies.push(...(await this.#leftovers(view)), ...journalAnomalies(view.journal));
     for (const orphan of view.listing.orphans) {
-      anomalies.push({ type: 'ORPHANED_ROTATED_FILE', path: orphan, line: null, offset: null, detail: `not a member of the rotation set (${this.#layout.base} … ${this.#layout.base}.${this.maxFiles - 1})` });
+      anomalies.push({
+        type: 'ORPHANED_ROTATED_FILE',
+        path: orphan,
+        line: null,
+        offset: null,
+        detail: `not a member of the rotation set (${this.#layout.base} … ${this.#layout.base}.${this.maxFiles - 1})`,
+      });
     }
     return { report: { backend: NAME, anomalies }, records };
   }
@@ -360,7 +383,9 @@ export class RotatingBackend implements PersistenceBackend {
 
   async #recoverIgnore(options: OperationOptions): Promise<RecoveryReport> {
     await this.#set.writer.written();
-    const { report, records } = await observeScan(this.metrics, this.#log, () => this.#snapshotRead((snapshot) => this.#scanSnapshot(snapshot, options, 'recover')));
+    const { report, records } = await observeScan(this.metrics, this.#log, () =>
+      this.#snapshotRead((snapshot) => this.#scanSnapshot(snapshot, options, 'recover')),
+    );
     return { backend: NAME, mode: 'ignore', scan: report, postScan: report, repairedFiles: [], quarantinedFiles: [], keptRecords: records, droppedRecords: 0 };
   }
 
@@ -400,7 +425,8 @@ export class RotatingBackend implements PersistenceBackend {
         });
       }
     }
-    const changed = journal.state !== 'none' || repairedFiles.length > 0 || quarantinedFiles.length > 0 || scan.anomalies.some((a) => a.type === 'UNEXPECTED_FILE');
+    const changed =
+      journal.state !== 'none' || repairedFiles.length > 0 || quarantinedFiles.length > 0 || scan.anomalies.some((a) => a.type === 'UNEXPECTED_FILE');
     const postScan = changed ? (await observeScan(this.metrics, this.#log, () => this.#scanLocked({}))).report : scan;
     return { backend: NAME, mode: config.mode, scan, postScan, repairedFiles, quarantinedFiles, keptRecords, droppedRecords };
   }

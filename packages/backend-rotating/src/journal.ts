@@ -48,7 +48,8 @@ function parseJournal(layout: SetLayout, text: string): { state: 'valid'; steps:
   const out: JournalStep[] = [];
   for (const step of steps as unknown[]) {
     const { target, staged } = (step ?? {}) as { target?: unknown; staged?: unknown };
-    if (typeof target !== 'string' || layout.slotOf(target) === null) return { state: 'invalid', reason: `step target ${JSON.stringify(target)} is not a member of the set` };
+    if (typeof target !== 'string' || layout.slotOf(target) === null)
+      return { state: 'invalid', reason: `step target ${JSON.stringify(target)} is not a member of the set` };
     if (staged !== null && (typeof staged !== 'string' || parseTempName(staged)?.target !== target)) {
       return { state: 'invalid', reason: `staged file ${JSON.stringify(staged)} is not a temp file of ${target}` };
     }

@@ -47,10 +47,13 @@ export class SetWriter {
       const was = shared.config;
       for (const key of ['maxBytes', 'maxFiles', 'fsync', 'fsyncIntervalMs'] as const) {
         if (was[key] !== config[key]) {
-          throw invalidConfig(`Another RotatingBackend in this process has ${config.path} open with ${key} ${JSON.stringify(was[key])}, not ${JSON.stringify(config[key])}.`, {
-            path: config.path,
-            [key]: config[key],
-          });
+          throw invalidConfig(
+            `Another RotatingBackend in this process has ${config.path} open with ${key} ${JSON.stringify(was[key])}, not ${JSON.stringify(config[key])}.`,
+            {
+              path: config.path,
+              [key]: config[key],
+            },
+          );
         }
       }
     } else {

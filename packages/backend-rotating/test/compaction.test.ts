@@ -95,7 +95,16 @@ describe('compaction across the set', () => {
     // The crash came after path.2 was deleted and before the staged path (active) was renamed.
     const staged = `store.ndjson.papyra-tmp-${deadPid()}-00ff00`;
     await writeFile(join(dir, staged), lines(events.slice(10)));
-    await writeFile(`${path}.compact-journal`, JSON.stringify({ version: 1, steps: [{ target: 'store.ndjson.2', staged: null }, { target: 'store.ndjson', staged }] }));
+    await writeFile(
+      `${path}.compact-journal`,
+      JSON.stringify({
+        version: 1,
+        steps: [
+          { target: 'store.ndjson.2', staged: null },
+          { target: 'store.ndjson', staged },
+        ],
+      }),
+    );
     await unlink(`${path}.2`);
 
     const backend = new RotatingBackend(options);

@@ -38,7 +38,8 @@ const numbers = (events: readonly PersistedEvent[]) => events.map((e) => (e.payl
 
 /** A snapshot of the child's log: consecutive numbers, no gap, no duplicate. */
 function expectConsecutive(ns: readonly number[]): void {
-  for (let i = 1; i < ns.length; i++) if (ns[i] !== ns[i - 1]! + 1) throw new Error(`not consecutive at ${i}: … ${ns.slice(Math.max(0, i - 2), i + 2).join(', ')} …`);
+  for (let i = 1; i < ns.length; i++)
+    if (ns[i] !== ns[i - 1]! + 1) throw new Error(`not consecutive at ${i}: … ${ns.slice(Math.max(0, i - 2), i + 2).join(', ')} …`);
 }
 
 describe('reading a set that another process rotates', () => {

@@ -44,7 +44,9 @@ describe('compaction killed with SIGKILL', () => {
     const dir = await dirs.make();
     const original = join(dir, 'original');
     // Events and audits interleaved: retention drops the older events, so most files are rewritten, not just deleted.
-    const records: PersistedRecord[] = Array.from({ length: 12_000 }, (_, i) => (i % 4 === 3 ? audit(i) : event(i, { payload: { n: i, pad: 'z'.repeat(i % 150) } })));
+    const records: PersistedRecord[] = Array.from({ length: 12_000 }, (_, i) =>
+      i % 4 === 3 ? audit(i) : event(i, { payload: { n: i, pad: 'z'.repeat(i % 150) } }),
+    );
     const seed = new RotatingBackend({ path: join(original, 'store.ndjson'), maxBytes: MAX_BYTES, maxFiles: MAX_FILES, fsync: 'never' });
     await Promise.all(records.map((r) => write(seed, r)));
     expect((await seed.files()).length).toBeGreaterThan(40);

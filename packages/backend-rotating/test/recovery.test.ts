@@ -116,7 +116,8 @@ describe('repair and quarantine', () => {
     const dir = await dirs.make();
     const path = join(dir, 'store.ndjson');
     await threeFiles(path);
-    for (const name of ['store.ndjson.7', 'store.ndjson.orphan', 'store.ndjson.1.bak', 'store.ndjson.01', 'other.ndjson', 'store.ndjsonx']) await writeFile(join(dir, name), 'x\n');
+    for (const name of ['store.ndjson.7', 'store.ndjson.orphan', 'store.ndjson.1.bak', 'store.ndjson.01', 'other.ndjson', 'store.ndjsonx'])
+      await writeFile(join(dir, name), 'x\n');
     await mkdir(join(dir, 'store.ndjson.d'));
     await writeFile(`${path}.lock`, JSON.stringify({ pid: deadPid(), host: hostname(), since: 0 }));
     const leftover = `${path}.1.papyra-tmp-${deadPid()}-abcdef`;

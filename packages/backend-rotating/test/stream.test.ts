@@ -1,7 +1,16 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { RECORD_KINDS, applyListQuery, storeStats, type ListQuery, type PersistedEvent, type PersistedRecord, type RecordKind, type StoredRecord } from '@papyra/persistence-contract';
+import {
+  RECORD_KINDS,
+  applyListQuery,
+  storeStats,
+  type ListQuery,
+  type PersistedEvent,
+  type PersistedRecord,
+  type RecordKind,
+  type StoredRecord,
+} from '@papyra/persistence-contract';
 import { RotatingBackend } from '../src/index.js';
 import { codeOf, deadLetter, event, tempDirs, write } from './helpers.js';
 
@@ -67,7 +76,11 @@ describe('records() and stats() of the set', () => {
     for (const retention of [{}, { maxRecords: 700 }, { maxTotalBytes: 20_000 }]) {
       const backend = new RotatingBackend({ path: join(dir, 'store.ndjson'), maxBytes: 16 * 1024, maxFiles: 100, retention });
       const streamed = await collect(backend.records());
-      const lists: Record<RecordKind, PersistedRecord[]> = { event: await backend.listEvents(), audit: await backend.listAudits(), dead_letter: await backend.listDeadLetters() };
+      const lists: Record<RecordKind, PersistedRecord[]> = {
+        event: await backend.listEvents(),
+        audit: await backend.listAudits(),
+        dead_letter: await backend.listDeadLetters(),
+      };
       expect(streamed.map((s) => s.record)).toEqual(RECORD_KINDS.flatMap((k) => lists[k]));
       const stats = await backend.stats();
       for (const kind of RECORD_KINDS) {

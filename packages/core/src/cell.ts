@@ -1,15 +1,7 @@
 import type { PapyraError } from '@papyra/persistence-contract';
 import { Actor, Terminated, type ActorContext, type ActorFactory, type RefOf } from './actor.js';
 import { Deque } from './deque.js';
-import {
-  abortedError,
-  actorStoppedError,
-  askTimeoutError,
-  checkDuration,
-  invalidArgument,
-  mailboxFullError,
-  tellTimeoutError,
-} from './errors.js';
+import { abortedError, actorStoppedError, askTimeoutError, checkDuration, invalidArgument, mailboxFullError, tellTimeoutError } from './errors.js';
 import { newRef, type ActorRef, type TellOptions } from './ref.js';
 import type { Runtime } from './runtime.js';
 import type { SpawnOptions } from './system.js';

@@ -39,9 +39,13 @@ export function systemNotRunningError(systemId: string, state: string): PapyraEr
 }
 
 export function mailboxFullError(address: string, capacity: number, overflow: string): PapyraError {
-  return new PapyraError('PAPYRA_MAILBOX_FULL', `The mailbox of actor ${address} is full (${capacity}, overflow '${overflow}'); the message became a dead letter.`, {
-    details: { address, capacity, overflow },
-  });
+  return new PapyraError(
+    'PAPYRA_MAILBOX_FULL',
+    `The mailbox of actor ${address} is full (${capacity}, overflow '${overflow}'); the message became a dead letter.`,
+    {
+      details: { address, capacity, overflow },
+    },
+  );
 }
 
 export function actorNotFoundError(what: string): PapyraError {

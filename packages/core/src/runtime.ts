@@ -393,7 +393,8 @@ function checkBackoff(backoff: unknown, code: 'PAPYRA_INVALID_ARGUMENT'): Backof
   checkDuration('supervision.backoff.minMs', minMs, { zero: true, code });
   checkDuration('supervision.backoff.maxMs', maxMs, { zero: true, code });
   if (maxMs < minMs) throw invalidArgument('supervision.backoff.maxMs must be ≥ minMs.', { minMs, maxMs });
-  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) throw invalidArgument('supervision.backoff.factor must be a finite number ≥ 1.', { factor });
+  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1)
+    throw invalidArgument('supervision.backoff.factor must be a finite number ≥ 1.', { factor });
   return { minMs, maxMs, factor };
 }
 

@@ -149,7 +149,9 @@ export class ActorSystem implements AsyncDisposable {
             {
               queueCapacity: checkCount('defaults.persistence.queueCapacity', writerOptions.queueCapacity ?? DEFAULTS.queueCapacity, 1),
               batchSize: checkCount('defaults.persistence.batchSize', writerOptions.batchSize ?? DEFAULTS.batchSize, 1),
-              writeTimeoutMs: checkDuration('defaults.persistence.writeTimeoutMs', writerOptions.writeTimeoutMs ?? DEFAULTS.writeTimeoutMs, { unlimited: true }),
+              writeTimeoutMs: checkDuration('defaults.persistence.writeTimeoutMs', writerOptions.writeTimeoutMs ?? DEFAULTS.writeTimeoutMs, {
+                unlimited: true,
+              }),
               maxHungWrites: checkCount('defaults.persistence.maxHungWrites', writerOptions.maxHungWrites ?? DEFAULTS.maxHungWrites, 1),
             },
             logger,
@@ -159,7 +161,10 @@ export class ActorSystem implements AsyncDisposable {
     this.#persistence = options.persistence;
     this.#startup = options.startup;
     this.#closeTimeoutMs = checkDuration('defaults.closeTimeoutMs', defaults.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs, { zero: true, unlimited: true });
-    this.#flushTimeoutMs = checkDuration('defaults.persistence.flushTimeoutMs', writerOptions.flushTimeoutMs ?? DEFAULTS.flushTimeoutMs, { zero: true, unlimited: true });
+    this.#flushTimeoutMs = checkDuration('defaults.persistence.flushTimeoutMs', writerOptions.flushTimeoutMs ?? DEFAULTS.flushTimeoutMs, {
+      zero: true,
+      unlimited: true,
+    });
     this.#auditIntervalMs = auditIntervalMs;
     this.#rt = new Runtime(
       this,
@@ -335,7 +340,10 @@ export class ActorSystem implements AsyncDisposable {
     const drained = await writer.drain(this.#flushTimeoutMs);
     if (!drained) this.#rt.log.error({ pending: writer.pending }, 'persistence queue not drained before close; records may be lost');
     try {
-      const flushed = await withTimeout(backend.flush().then(() => true), this.#flushTimeoutMs);
+      const flushed = await withTimeout(
+        backend.flush().then(() => true),
+        this.#flushTimeoutMs,
+      );
       if (!flushed) this.#rt.log.error({ timeoutMs: this.#flushTimeoutMs }, 'backend flush timed out at close');
     } catch (err) {
       this.#rt.log.error({ err }, 'backend flush failed at close');

@@ -1,15 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { PersistedDeadLetter, PersistedEvent, PersistedRecord } from '@papyra/persistence-contract';
-import {
-  Actor,
-  ActorRef,
-  ActorSystem,
-  PapyraError,
-  Terminated,
-  isTerminated,
-  type PapyraErrorCode,
-  type SupervisorDecision,
-} from '../src/index.js';
+import { Actor, ActorRef, ActorSystem, PapyraError, Terminated, isTerminated, type PapyraErrorCode, type SupervisorDecision } from '../src/index.js';
 import { RecordingBackend, deferred, recordingLogger, rejection, until } from './helpers.js';
 
 // Issue 14, items 2–11: each block reproduces the adversarial use the issue describes.
@@ -64,37 +55,40 @@ class Gate extends Actor<unknown, unknown> {
 }
 
 describe('item 2: encoding never throws, on any path', () => {
-  it.each(Object.entries(unencodables()))('%s: tell to a stopped actor, a stop with it queued, system.stop(), an expired ask waiting for room', async (_, payload) => {
-    const system = new ActorSystem({ defaults: { closeTimeoutMs: 2_000 } });
-    await system.start();
-    const seen = recorder(system);
-    Gate.gate = deferred();
+  it.each(Object.entries(unencodables()))(
+    '%s: tell to a stopped actor, a stop with it queued, system.stop(), an expired ask waiting for room',
+    async (_, payload) => {
+      const system = new ActorSystem({ defaults: { closeTimeoutMs: 2_000 } });
+      await system.start();
+      const seen = recorder(system);
+      Gate.gate = deferred();
 
-    const gone = system.spawn(Gate);
-    await system.stop(gone);
-    await gone.terminated;
-    const told = gone.tell(payload); // must not throw synchronously
-    expect((await rejection(told)).code).toBe('PAPYRA_ACTOR_STOPPED');
+      const gone = system.spawn(Gate);
+      await system.stop(gone);
+      await gone.terminated;
+      const told = gone.tell(payload); // must not throw synchronously
+      expect((await rejection(told)).code).toBe('PAPYRA_ACTOR_STOPPED');
 
-    const busy = system.spawn(Gate, { mailbox: { capacity: 1 } });
-    await busy.tell('block');
-    await tick(); // 'block' is being processed; the mailbox is empty again
-    await busy.tell(payload); // queued
-    const waiting = busy.tell(payload); // backpressured
-    const expired = busy.ask(payload, { timeoutMs: 10 }); // backpressured, then expires
-    expect((await rejection(expired)).code).toBe('PAPYRA_ASK_TIMEOUT');
-    expect(() => void system.stop(busy)).not.toThrow();
-    expect((await rejection(waiting)).code).toBe('PAPYRA_ACTOR_STOPPED');
-    Gate.gate.resolve();
-    await busy.terminated;
-    expect(() => system.refFor(busy.address)).toThrow(expect.objectContaining({ code: 'PAPYRA_ACTOR_NOT_FOUND' }));
-    expect(seen.events(busy.address).map((e) => e.eventType)).toEqual(['ActorStarted', 'ActorStopped']);
-    const letters = seen.deadLetters.filter((d) => d.target === busy.address || d.target === gone.address);
-    expect(letters.length).toBe(3);
-    for (const letter of letters) expect(JSON.stringify(letter.payload)).toBeDefined();
-    await system.close();
-    expect(unhandled).toEqual([]);
-  });
+      const busy = system.spawn(Gate, { mailbox: { capacity: 1 } });
+      await busy.tell('block');
+      await tick(); // 'block' is being processed; the mailbox is empty again
+      await busy.tell(payload); // queued
+      const waiting = busy.tell(payload); // backpressured
+      const expired = busy.ask(payload, { timeoutMs: 10 }); // backpressured, then expires
+      expect((await rejection(expired)).code).toBe('PAPYRA_ASK_TIMEOUT');
+      expect(() => void system.stop(busy)).not.toThrow();
+      expect((await rejection(waiting)).code).toBe('PAPYRA_ACTOR_STOPPED');
+      Gate.gate.resolve();
+      await busy.terminated;
+      expect(() => system.refFor(busy.address)).toThrow(expect.objectContaining({ code: 'PAPYRA_ACTOR_NOT_FOUND' }));
+      expect(seen.events(busy.address).map((e) => e.eventType)).toEqual(['ActorStarted', 'ActorStopped']);
+      const letters = seen.deadLetters.filter((d) => d.target === busy.address || d.target === gone.address);
+      expect(letters.length).toBe(3);
+      for (const letter of letters) expect(JSON.stringify(letter.payload)).toBeDefined();
+      await system.close();
+      expect(unhandled).toEqual([]);
+    },
+  );
 });
 
 describe('item 3: nothing waits on a decision that needs the waiting turn', () => {
@@ -266,7 +260,10 @@ describe('item 6: every duration and size option is validated; long waits work',
 
   it('a 30-day backoff does not restart at once; closeTimeoutMs: Infinity waits for a slow onStop', async () => {
     const stops: string[] = [];
-    const system = new ActorSystem({ defaults: { closeTimeoutMs: Infinity }, hooks: { onEvent: (e) => void (e.eventType === 'ActorStopped' && stops.push((e.payload as { reason: string }).reason)) } });
+    const system = new ActorSystem({
+      defaults: { closeTimeoutMs: Infinity },
+      hooks: { onEvent: (e) => void (e.eventType === 'ActorStopped' && stops.push((e.payload as { reason: string }).reason)) },
+    });
     await system.start();
     class Crasher extends Actor<string> {
       receive(): void {

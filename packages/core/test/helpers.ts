@@ -51,13 +51,22 @@ export class RecordingBackend implements PersistenceBackend {
     return this.#write(d);
   }
   async listEvents(q?: ListQuery) {
-    return applyListQuery(this.kept.filter((r): r is PersistedEvent => r.kind === 'event'), q);
+    return applyListQuery(
+      this.kept.filter((r): r is PersistedEvent => r.kind === 'event'),
+      q,
+    );
   }
   async listAudits(q?: ListQuery) {
-    return applyListQuery(this.kept.filter((r): r is PersistedAudit => r.kind === 'audit'), q);
+    return applyListQuery(
+      this.kept.filter((r): r is PersistedAudit => r.kind === 'audit'),
+      q,
+    );
   }
   async listDeadLetters(q?: ListQuery) {
-    return applyListQuery(this.kept.filter((r): r is PersistedDeadLetter => r.kind === 'dead_letter'), q);
+    return applyListQuery(
+      this.kept.filter((r): r is PersistedDeadLetter => r.kind === 'dead_letter'),
+      q,
+    );
   }
   async scan(): Promise<ScanReport> {
     return { backend: this.name, anomalies: [...this.anomalies] };
@@ -88,9 +97,7 @@ export class RecordingBackend implements PersistenceBackend {
   }
 
   events(address?: string): string[] {
-    return this.kept
-      .filter((r): r is PersistedEvent => r.kind === 'event' && (address === undefined || r.actorAddress === address))
-      .map((r) => r.eventType);
+    return this.kept.filter((r): r is PersistedEvent => r.kind === 'event' && (address === undefined || r.actorAddress === address)).map((r) => r.eventType);
   }
 }
 

@@ -82,7 +82,12 @@ describe('persistence of lifecycle facts', () => {
   it('audit() returns and persists the counts; periodic audits stop at close', async () => {
     const backend = new MemoryBackend();
     const audits: number[] = [];
-    const system = new ActorSystem({ systemId: 'a', persistence: backend, defaults: { auditIntervalMs: 10 }, hooks: { onAudit: (a) => void audits.push(a.totalActors) } });
+    const system = new ActorSystem({
+      systemId: 'a',
+      persistence: backend,
+      defaults: { auditIntervalMs: 10 },
+      hooks: { onAudit: (a) => void audits.push(a.totalActors) },
+    });
     await system.start();
     const gate = deferred();
     class Busy extends Actor<string, void> {

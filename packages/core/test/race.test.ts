@@ -1,6 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import type { PersistedEvent } from '@papyra/persistence-contract';
-import { Actor, ActorSystem, isTerminated, type ActorRef, type OverflowPolicy, type SpawnOptions, type SupervisorDecision, type Terminated } from '../src/index.js';
+import {
+  Actor,
+  ActorSystem,
+  isTerminated,
+  type ActorRef,
+  type OverflowPolicy,
+  type SpawnOptions,
+  type SupervisorDecision,
+  type Terminated,
+} from '../src/index.js';
 
 // A seeded random race over the whole runtime (issue 14, "Done when"). The seed is printed;
 // `SEED=<n>` replays a run's choices (the interleaving also depends on timers, so not always exactly). Injected: sync and async crashes (in receive and onStart), stops,

@@ -96,10 +96,12 @@ describe('stopping', () => {
       }
     }
     const ref = system.spawn(Quitter, { mailbox: { capacity: 2, overflow: 'backpressure' } });
-    const sends = [0, 1, 2, 3, 4].map((n) => ref.tell(n).then(
-      () => 'ok',
-      (e: { code: string }) => e.code,
-    ));
+    const sends = [0, 1, 2, 3, 4].map((n) =>
+      ref.tell(n).then(
+        () => 'ok',
+        (e: { code: string }) => e.code,
+      ),
+    );
     await ref.terminated;
     // 0 taken, 1 and 2 queued and processed; 3 and 4 were waiting for room when the stop began.
     expect(await Promise.all(sends)).toEqual(['ok', 'ok', 'ok', 'PAPYRA_ACTOR_STOPPED', 'PAPYRA_ACTOR_STOPPED']);

@@ -124,7 +124,8 @@ export class PapyraEndpoints implements Disposable {
     const format = new URLSearchParams(request.search ?? '').get('format');
     const { system, backend } = this.options;
     if (format === 'json') return json(200, metricsJson(system, backend));
-    if (format !== null && format !== 'prometheus' && format !== 'openmetrics') return json(400, { error: 'unknown_format', formats: ['prometheus', 'openmetrics', 'json'] });
+    if (format !== null && format !== 'prometheus' && format !== 'openmetrics')
+      return json(400, { error: 'unknown_format', formats: ['prometheus', 'openmetrics', 'json'] });
     const families = [
       ...runtimeFamilies(system.systemId, system.metrics.snapshot()),
       ...(backend ? backendFamilies(backend.name, backend.metrics.snapshot(), this.#recorder) : []),

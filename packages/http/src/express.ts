@@ -14,6 +14,8 @@ export function papyraExpress(options: EndpointsOrOptions): (req: IncomingMessag
       next();
       return;
     }
-    endpoints.respond(match.route, { method: req.method ?? 'GET', search: match.search, accept: req.headers.accept }).then((answer) => send(req, res, answer), next);
+    endpoints
+      .respond(match.route, { method: req.method ?? 'GET', search: match.search, accept: req.headers.accept })
+      .then((answer) => send(req, res, answer), next);
   };
 }

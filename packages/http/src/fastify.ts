@@ -48,7 +48,10 @@ export async function papyraFastify(fastify: FastifyInstanceLike, options: Papyr
           search: q === -1 ? '' : request.url.slice(q),
           accept: Array.isArray(accept) ? accept.join(',') : accept,
         });
-        return reply.code(answer.status).headers(answer.headers).send(request.method === 'HEAD' ? undefined : answer.body);
+        return reply
+          .code(answer.status)
+          .headers(answer.headers)
+          .send(request.method === 'HEAD' ? undefined : answer.body);
       },
     });
   }

@@ -40,7 +40,10 @@ export interface HonoContextLike {
  * Hono middleware: `app.use(papyraHono({ system }))` answers the four endpoints and passes every
  * other request on (`next()`). Runs under `@hono/node-server` or any other Hono runtime.
  */
-export function papyraHono(options: EndpointsOrOptions, fetchOptions: FetchOptions = {}): (c: HonoContextLike, next: () => Promise<void>) => Promise<Response | void> {
+export function papyraHono(
+  options: EndpointsOrOptions,
+  fetchOptions: FetchOptions = {},
+): (c: HonoContextLike, next: () => Promise<void>) => Promise<Response | void> {
   const handle = papyraFetch(options, fetchOptions);
   return async (c, next) => {
     const response = await handle(c.req.raw);

@@ -28,7 +28,9 @@ export function createPapyraHandler(options: EndpointsOrOptions): PapyraHandler 
       send(req, res, NOT_FOUND);
       return;
     }
-    void endpoints.respond(match.route, { method: req.method ?? 'GET', search: match.search, accept: req.headers.accept }).then((answer) => send(req, res, answer));
+    void endpoints
+      .respond(match.route, { method: req.method ?? 'GET', search: match.search, accept: req.headers.accept })
+      .then((answer) => send(req, res, answer));
   };
   const close = () => endpoints.close();
   return Object.assign(handler, { endpoints, close, [Symbol.dispose]: close });

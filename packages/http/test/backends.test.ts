@@ -92,7 +92,10 @@ describe('readiness against a real Redis (our own redis-server)', () => {
     system = new ActorSystem({ persistence: backend });
     await system.start();
     system.spawn(Counter); // the first write creates the table
-    await eventually(async () => system.metrics.snapshot().persistence!.pending, (n) => n === 0);
+    await eventually(
+      async () => system.metrics.snapshot().persistence!.pending,
+      (n) => n === 0,
+    );
     ready = await serveReadiness(system, { stalledAfterMs: 300 });
   });
 

@@ -17,7 +17,10 @@ afterEach(async () => {
 async function serveSystem(options: Parameters<typeof createPapyraHandler>[0] & object) {
   const handler = createPapyraHandler(options);
   const server = await listen(handler);
-  cleanups.push(() => handler.close(), () => server.close());
+  cleanups.push(
+    () => handler.close(),
+    () => server.close(),
+  );
   return server;
 }
 

@@ -42,7 +42,10 @@ beforeAll(async () => {
   system.audit();
   await backend.scan();
   // Quiescent: nothing pending, so the snapshots below describe the same state as the scrape.
-  await eventually(async () => system.metrics.snapshot().persistence!.pending, (n) => n === 0);
+  await eventually(
+    async () => system.metrics.snapshot().persistence!.pending,
+    (n) => n === 0,
+  );
   await backend.flush();
 });
 
@@ -174,7 +177,13 @@ describe('/metrics', () => {
   it('JSON with ?format=json: the same two snapshots', async () => {
     const body = (await (await fetch(`${server.url}/metrics?format=json`)).json()) as any;
     const rt = system.metrics.snapshot();
-    expect(body.system).toMatchObject({ id: 'metrics-run', state: 'running', messagesProcessed: rt.messagesProcessed, restarts: rt.restarts, deadLetters: rt.deadLetters });
+    expect(body.system).toMatchObject({
+      id: 'metrics-run',
+      state: 'running',
+      messagesProcessed: rt.messagesProcessed,
+      restarts: rt.restarts,
+      deadLetters: rt.deadLetters,
+    });
     expect(body.backend).toMatchObject({ name: 'ndjson', recordsWritten: backend.metrics.snapshot().recordsWritten, scans: backend.metrics.snapshot().scans });
     expect((await fetch(`${server.url}/metrics?format=xml`)).status).toBe(400);
   });

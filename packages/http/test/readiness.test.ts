@@ -23,7 +23,10 @@ async function setup(system: ActorSystem, options: Omit<PapyraEndpointsOptions, 
   cleanups.push(() => system.close());
   const handler = createPapyraHandler({ system, ...options });
   const server = await listen(handler);
-  cleanups.push(() => handler.close(), () => server.close());
+  cleanups.push(
+    () => handler.close(),
+    () => server.close(),
+  );
   const probe = () => getJson(`${server.url}/readyz`);
   /** Two probes one interval apart, as a kubelet would send them; returns both answers. */
   const twoProbes = async () => {
@@ -64,7 +67,10 @@ describe('/readyz tracks progress, not just liveness', () => {
 
     backend.hang();
     system.spawn(Counter);
-    await eventually(async () => system.metrics.snapshot().persistence!.writeTimeouts, (n) => n > 0);
+    await eventually(
+      async () => system.metrics.snapshot().persistence!.writeTimeouts,
+      (n) => n > 0,
+    );
     const [, second] = await twoProbes();
     expect(second.status).toBe(503);
     expect(second.body.checks.persistence).toMatchObject({ ok: false, reason: 'persistence_stalled', write_timeouts: 1 });
@@ -85,7 +91,10 @@ describe('/readyz tracks progress, not just liveness', () => {
 
     backend.failWith = new PapyraError('PAPYRA_LOCKED', 'held by process 1234 on host db-7');
     system.spawn(Counter);
-    await eventually(async () => system.metrics.snapshot().persistence!.writeErrors, (n) => n > 0);
+    await eventually(
+      async () => system.metrics.snapshot().persistence!.writeErrors,
+      (n) => n > 0,
+    );
     const [, second] = await twoProbes();
     expect(second.status).toBe(503);
     expect(second.body.reasons).toEqual(['persistence_failing']);
@@ -108,7 +117,10 @@ describe('/readyz tracks progress, not just liveness', () => {
     const healthy = await eventually(probe, (r) => r.status === 200);
     expect(healthy.body).toMatchObject({ ready: true, checks: { startup: { ok: true, mode: 'fail_on_anomaly', anomaly_count: 0 } } });
 
-    await eventually(async () => system.metrics.snapshot().persistence!.pending, (n) => n === 0);
+    await eventually(
+      async () => system.metrics.snapshot().persistence!.pending,
+      (n) => n === 0,
+    );
     await backend.flush();
     await appendFile(path, '{"kind":"event","torn');
     const [, second] = await twoProbes();
@@ -209,7 +221,13 @@ describe('/readyz tracks progress, not just liveness', () => {
     expect((await probe()).body.checks.backend).toEqual({ ok: false, reason: 'backend_probe_timeout', backend: 'memory', timeout_ms: 150 });
     given.cause = Object.assign(new Error('connect ECONNREFUSED 10.9.8.7:6379'), { code: 'ECONNREFUSED' });
     const refused = await probe();
-    expect(refused.body.checks.backend).toEqual({ ok: false, reason: 'backend_probe_failed', backend: 'memory', error: 'PAPYRA_BACKEND_UNAVAILABLE', cause: 'ECONNREFUSED' });
+    expect(refused.body.checks.backend).toEqual({
+      ok: false,
+      reason: 'backend_probe_failed',
+      backend: 'memory',
+      error: 'PAPYRA_BACKEND_UNAVAILABLE',
+      cause: 'ECONNREFUSED',
+    });
     expect(JSON.stringify(refused.body)).not.toContain('10.9.8.7');
   });
 

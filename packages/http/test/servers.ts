@@ -56,7 +56,9 @@ export class ThrowawayRedis {
 
   async start(): Promise<void> {
     this.#dir ||= await mkdtemp(join(tmpdir(), 'papyra-http-redis-'));
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.#dir], { stdio: 'ignore' });
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.#dir], {
+      stdio: 'ignore',
+    });
     started.add(child);
     child.once('exit', () => started.delete(child));
     this.child = child;

@@ -112,7 +112,10 @@ describe('service lifecycle', () => {
     expect(await exitCode).toBe(ExitCode.STARTUP_FAILED);
     const service = await running;
     expect(service.server.listening).toBe(false);
-    expect(await service.endpoints.readiness()).toMatchObject({ ready: false, checks: { startup: { ok: false, reason: 'startup_check_failed', error: 'PAPYRA_STARTUP_ANOMALIES' } } });
+    expect(await service.endpoints.readiness()).toMatchObject({
+      ready: false,
+      checks: { startup: { ok: false, reason: 'startup_check_failed', error: 'PAPYRA_STARTUP_ANOMALIES' } },
+    });
 
     const direct = new ActorSystem({ persistence: backend, startup: { mode: 'fail_on_anomaly' } });
     await expect(serve({ system: direct, port: 0, host: '127.0.0.1' })).rejects.toMatchObject({ code: 'PAPYRA_STARTUP_ANOMALIES' });

@@ -1,5 +1,12 @@
 import type { Attributes, BatchObservableCallback, BatchObservableResult, Meter, ObservableCounter } from '@opentelemetry/api';
-import { PAPYRA_INSTRUMENTS as I, redactSecrets, type InstrumentDefinition, type Logger, type MetricsSample, type PersistenceMetrics } from '@papyra/persistence-contract';
+import {
+  PAPYRA_INSTRUMENTS as I,
+  redactSecrets,
+  type InstrumentDefinition,
+  type Logger,
+  type MetricsSample,
+  type PersistenceMetrics,
+} from '@papyra/persistence-contract';
 import { LabelTally, MAX_LABELS, OTHER } from './tally.js';
 
 /** The part of a `PersistenceBackend` this package reads. */

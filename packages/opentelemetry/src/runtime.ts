@@ -77,7 +77,23 @@ export function observeRuntime(meter: Meter, system: MetricsSystem, base: Attrib
     result.observe(writeErrors, p.writeTimeouts, { ...attrs, 'error.type': 'timeout' });
     result.observe(writeErrors, p.writeErrors - p.writeTimeouts, { ...attrs, 'error.type': OTHER });
   };
-  const observables = [actors, spawned, stopped, crashes, restarts, depth, processed, processing, deadLetters, askTimeouts, pending, writeErrors, dropped, fill, oldestPending];
+  const observables = [
+    actors,
+    spawned,
+    stopped,
+    crashes,
+    restarts,
+    depth,
+    processed,
+    processing,
+    deadLetters,
+    askTimeouts,
+    pending,
+    writeErrors,
+    dropped,
+    fill,
+    oldestPending,
+  ];
   meter.addBatchObservableCallback(observe, observables);
   return () => meter.removeBatchObservableCallback(observe, observables);
 }

@@ -18,7 +18,10 @@ describe('backend metrics', () => {
     metrics.writeFailed(2, new PapyraError('PAPYRA_IO', 'disk full'));
     metrics.writeFailed(1, new TypeError('boom'));
     metrics.dropped(5, 'buffer_full');
-    metrics.scanned({ backend: 'custom', anomalies: [anomaly(AnomalyType.TRUNCATED_LINE), anomaly(AnomalyType.CORRUPTED_LINE), anomaly(AnomalyType.CORRUPTED_LINE)] });
+    metrics.scanned({
+      backend: 'custom',
+      anomalies: [anomaly(AnomalyType.TRUNCATED_LINE), anomaly(AnomalyType.CORRUPTED_LINE), anomaly(AnomalyType.CORRUPTED_LINE)],
+    });
     metrics.scanFailed(new PapyraError('PAPYRA_PERMISSION_DENIED', 'no read'));
     metrics.recovered(true);
     metrics.compacted(true);
@@ -37,7 +40,10 @@ describe('backend metrics', () => {
     expect(c.value('papyra.persistence.record.dropped', { 'papyra.drop.reason': 'buffer_full' })).toBe(5);
     expect(c.value('papyra.persistence.anomalies', { 'papyra.anomaly.type': 'CORRUPTED_LINE' })).toBe(2);
     expect(c.value('papyra.persistence.anomalies', { 'papyra.anomaly.type': 'TRUNCATED_LINE' })).toBe(1);
-    expect(c.points('papyra.persistence.scans').map((p) => [p.attributes['error.type'], p.value])).toEqual([[undefined, 1], ['PAPYRA_PERMISSION_DENIED', 1]]);
+    expect(c.points('papyra.persistence.scans').map((p) => [p.attributes['error.type'], p.value])).toEqual([
+      [undefined, 1],
+      ['PAPYRA_PERMISSION_DENIED', 1],
+    ]);
     expect(c.points('papyra.persistence.recoveries')).toHaveLength(1);
     expect(c.value('papyra.persistence.compactions', b)).toBe(2);
     expect(c.value('papyra.persistence.compactions', { 'error.type': 'PAPYRA_LOCKED' })).toBe(1);

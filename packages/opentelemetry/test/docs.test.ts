@@ -12,7 +12,10 @@ const exposed = new Set(
     return i.kind === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
   }),
 );
-const referenced = (text: string) => [...new Set(text.match(/\bpapyra_[a-z_]+\b/g) ?? [])].filter((n) => !n.startsWith('papyra_system_id') && !/^papyra_(actor_state|record_kind|drop_reason|anomaly_type|backend|store)$/.test(n));
+const referenced = (text: string) =>
+  [...new Set(text.match(/\bpapyra_[a-z_]+\b/g) ?? [])].filter(
+    (n) => !n.startsWith('papyra_system_id') && !/^papyra_(actor_state|record_kind|drop_reason|anomaly_type|backend|store)$/.test(n),
+  );
 
 describe('documentation and dashboards stay true to PAPYRA_INSTRUMENTS', () => {
   it('the README table lists exactly the instruments, with kind, unit and Prometheus name', () => {

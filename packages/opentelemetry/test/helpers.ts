@@ -35,8 +35,7 @@ export function testMeterProvider(): { provider: MeterProvider; collect: () => P
         byName.set(metric.descriptor.name, { unit: metric.descriptor.unit, points });
       }
     }
-    const find = (name: string, match: Attributes = {}) =>
-      byName.get(name)?.points.find((p) => Object.entries(match).every(([k, v]) => p.attributes[k] === v));
+    const find = (name: string, match: Attributes = {}) => byName.get(name)?.points.find((p) => Object.entries(match).every(([k, v]) => p.attributes[k] === v));
     return {
       points: (name) => byName.get(name)?.points ?? [],
       unit: (name) => byName.get(name)?.unit,

@@ -43,7 +43,12 @@ describe('secrets', () => {
     const exported = JSON.stringify((await collect()).points('papyra.persistence.write.errors'));
     const logged = lines.join('\n');
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'warn', component: 'opentelemetry', backend: 'redis', label: 'cannot reach redis://papyra:***@cache.internal:6379/0' });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      level: 'warn',
+      component: 'opentelemetry',
+      backend: 'redis',
+      label: 'cannot reach redis://papyra:***@cache.internal:6379/0',
+    });
     expect(exported).toContain('ReplyError from redis://papyra:***@cache.internal:6379/0');
     expect(logged).not.toContain(secret);
     expect(exported).not.toContain(secret);

@@ -1,8 +1,27 @@
 // A complete custom backend in ~70 lines, built on the backend kit and checked by the conformance
 // suite under node:test. Run: node --test examples/   (walkthrough: docs/adding-a-backend.md)
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { PapyraError, PersistenceMetrics, applyListQuery, applyRetention, decodeRecord, encodeRecord, encodedSize, normalizeRetention } from '@papyra/persistence-contract';
-import { ClosedGuard, checkRecoveryConfig, cleanRecovery, compactionReport, observeCompaction, observeRecovery, observeScan, throwIfAborted, validateRecord } from '@papyra/persistence-contract/kit';
+import {
+  PapyraError,
+  PersistenceMetrics,
+  applyListQuery,
+  applyRetention,
+  decodeRecord,
+  encodeRecord,
+  encodedSize,
+  normalizeRetention,
+} from '@papyra/persistence-contract';
+import {
+  ClosedGuard,
+  checkRecoveryConfig,
+  cleanRecovery,
+  compactionReport,
+  observeCompaction,
+  observeRecovery,
+  observeScan,
+  throwIfAborted,
+  validateRecord,
+} from '@papyra/persistence-contract/kit';
 import { runBackendConformance } from '@papyra/persistence-contract/conformance';
 
 const log = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {}, child: () => log };
@@ -12,7 +31,11 @@ class MapBackend {
   name = 'map';
   capabilities = { scan: true, recover: true, quarantine: false, compact: true, metrics: true, durable: false };
   metrics = new PersistenceMetrics();
-  #lines = new Map([['event', []], ['audit', []], ['dead_letter', []]]);
+  #lines = new Map([
+    ['event', []],
+    ['audit', []],
+    ['dead_letter', []],
+  ]);
   #guard = new ClosedGuard(this.name);
 
   constructor({ retention, clock = Date.now } = {}) {
@@ -20,12 +43,24 @@ class MapBackend {
     this.clock = clock;
   }
 
-  recordEvent(r) { return this.#append('event', r); }
-  recordAudit(r) { return this.#append('audit', r); }
-  recordDeadLetter(r) { return this.#append('dead_letter', r); }
-  listEvents(q) { return this.#list('event', q); }
-  listAudits(q) { return this.#list('audit', q); }
-  listDeadLetters(q) { return this.#list('dead_letter', q); }
+  recordEvent(r) {
+    return this.#append('event', r);
+  }
+  recordAudit(r) {
+    return this.#append('audit', r);
+  }
+  recordDeadLetter(r) {
+    return this.#append('dead_letter', r);
+  }
+  listEvents(q) {
+    return this.#list('event', q);
+  }
+  listAudits(q) {
+    return this.#list('audit', q);
+  }
+  listDeadLetters(q) {
+    return this.#list('dead_letter', q);
+  }
 
   async scan(options = {}) {
     this.#guard.assertOpen(); // first, whatever the arguments
@@ -48,20 +83,33 @@ class MapBackend {
     return observeCompaction(this.metrics, log, async () => {
       const counts = { beforeRecords: 0, afterRecords: 0, beforeBytes: 0, afterBytes: 0 };
       for (const [kind, lines] of this.#lines) {
-        const kept = applyRetention(lines.map((line) => decodeRecord(line)), this.retention, this.clock());
+        const kept = applyRetention(
+          lines.map((line) => decodeRecord(line)),
+          this.retention,
+          this.clock(),
+        );
         counts.beforeRecords += lines.length;
         counts.beforeBytes += lines.reduce((n, line) => n + Buffer.byteLength(line) + 1, 0);
         counts.afterRecords += kept.length;
         counts.afterBytes += kept.reduce((n, r) => n + encodedSize(r), 0);
-        this.#lines.set(kind, kept.map((r) => encodeRecord(r)));
+        this.#lines.set(
+          kind,
+          kept.map((r) => encodeRecord(r)),
+        );
       }
       return compactionReport(this.name, counts);
     });
   }
 
-  async probe() { this.#guard.assertOpen(); }
-  async flush() { this.#guard.assertOpen(); }
-  async close() { this.#guard.markClosed(); }
+  async probe() {
+    this.#guard.assertOpen();
+  }
+  async flush() {
+    this.#guard.assertOpen();
+  }
+  async close() {
+    this.#guard.markClosed();
+  }
 
   async #append(kind, record) {
     this.#guard.assertOpen();
@@ -78,7 +126,10 @@ class MapBackend {
   }
 }
 
-await runBackendConformance({ describe, it, beforeEach, afterEach }, {
-  name: 'map',
-  make: async (ctx) => new MapBackend({ retention: ctx.retention, clock: ctx.clock }),
-});
+await runBackendConformance(
+  { describe, it, beforeEach, afterEach },
+  {
+    name: 'map',
+    make: async (ctx) => new MapBackend({ retention: ctx.retention, clock: ctx.clock }),
+  },
+);

@@ -111,9 +111,7 @@ function wireOf(record: PersistedRecord, json: (value: unknown) => JsonValue): o
 }
 
 /** Why a line or entry is not a record, in the terms of the anomaly types. */
-export type LineVerdict =
-  | { ok: true; record: PersistedRecord }
-  | { ok: false; type: 'CORRUPTED_LINE' | 'INVALID_RECORD'; detail: string };
+export type LineVerdict = { ok: true; record: PersistedRecord } | { ok: false; type: 'CORRUPTED_LINE' | 'INVALID_RECORD'; detail: string };
 
 // ignoreBOM: a byte-order mark is kept, so it gets the same verdict from bytes as from a string.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

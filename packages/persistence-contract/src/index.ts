@@ -13,7 +13,19 @@ export {
   type PersistedAudit,
   type PersistedDeadLetter,
 } from './records.js';
-export { encodeRecord, decodeRecord, inspectLine, isValidTimestamp, MAX_TIMESTAMP_MS, encodedSize, toWire, formatAddress, parseAddress, type LineVerdict, type WireAddress } from './codec.js';
+export {
+  encodeRecord,
+  decodeRecord,
+  inspectLine,
+  isValidTimestamp,
+  MAX_TIMESTAMP_MS,
+  encodedSize,
+  toWire,
+  formatAddress,
+  parseAddress,
+  type LineVerdict,
+  type WireAddress,
+} from './codec.js';
 export {
   AnomalyType,
   ANOMALY_TYPES,

@@ -25,11 +25,23 @@ async function filled(count: number): Promise<LineStoreBackend> {
   const start = 1_700_000_000_000;
   for (let i = 0; i < count; i++) {
     const timestamp = start + i;
-    if (i % 3 === 0) await backend.recordEvent(createEvent({ systemId: 's', actorAddress: `s:${i % 7}`, eventType: 'ActorStarted', payload: { i }, timestamp }));
+    if (i % 3 === 0)
+      await backend.recordEvent(createEvent({ systemId: 's', actorAddress: `s:${i % 7}`, eventType: 'ActorStarted', payload: { i }, timestamp }));
     if (i % 3 === 1) await backend.recordDeadLetter(createDeadLetter({ systemId: 's', target: `s:${i}`, messageType: 'Ping', payload: i, timestamp }));
     if (i % 3 === 2)
       await backend.recordAudit(
-        createAudit({ systemId: 's', totalActors: i, aliveActors: i, stoppingActors: 0, restartingActors: 0, registrySize: i, registryOrphans: [], registryDead: [], deadLettersCount: 0, timestamp }),
+        createAudit({
+          systemId: 's',
+          totalActors: i,
+          aliveActors: i,
+          stoppingActors: 0,
+          restartingActors: 0,
+          registrySize: i,
+          registryOrphans: [],
+          registryDead: [],
+          deadLettersCount: 0,
+          timestamp,
+        }),
       );
   }
   return backend;
@@ -154,7 +166,8 @@ describe('archive: export, verify, import, migrate, diff', () => {
       get(t, key, receiver) {
         const value = Reflect.get(t, key, receiver);
         if (typeof value !== 'function') return value;
-        if (typeof key === 'string' && key.startsWith('record')) return (r: PersistedRecord) => (++writes > 45 ? Promise.reject(new Error('killed')) : value.call(t, r));
+        if (typeof key === 'string' && key.startsWith('record'))
+          return (r: PersistedRecord) => (++writes > 45 ? Promise.reject(new Error('killed')) : value.call(t, r));
         return value.bind(t);
       },
     }) as PersistenceBackend;

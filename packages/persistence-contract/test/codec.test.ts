@@ -35,7 +35,9 @@ describe('codec', () => {
   });
 
   it('decodes every line of the Python Papyra fixture', () => {
-    const lines = readFileSync(new URL('../../../fixtures/papyra-py/system.ndjson', import.meta.url), 'utf8').trimEnd().split('\n');
+    const lines = readFileSync(new URL('../../../fixtures/papyra-py/system.ndjson', import.meta.url), 'utf8')
+      .trimEnd()
+      .split('\n');
     const records = lines.map((line) => decodeRecord(line));
     expect(records.map((r) => r.kind).filter((k) => k === 'dead_letter')).toHaveLength(5);
     expect(records.find((r) => r.kind === 'dead_letter')).toMatchObject({ target: 'local:2' });
@@ -111,7 +113,10 @@ describe('codec', () => {
     });
     expect(decodeRecord('{"kind": "event", "timestamp": 2}')).toMatchObject({ actorAddress: null, eventType: '', payload: {} });
     expect(decodeRecord('{"kind": "audit", "timestamp": 2}')).toMatchObject({ totalActors: 0, registryOrphans: [], registryDead: [], deadLettersCount: 0 });
-    expect(decodeRecord({ kind: 'event', timestamp: 3, actor_address: 'x:1', payload: 'not an object' })).toMatchObject({ actorAddress: 'x:1', payload: { value: 'not an object' } });
+    expect(decodeRecord({ kind: 'event', timestamp: 3, actor_address: 'x:1', payload: 'not an object' })).toMatchObject({
+      actorAddress: 'x:1',
+      payload: { value: 'not an object' },
+    });
   });
 
   it('keeps "__proto__" keys in payloads as data, without polluting prototypes', () => {
@@ -132,7 +137,16 @@ describe('codec', () => {
     class Thing {
       constructor(readonly size = 3) {}
     }
-    const payload = { when: new Date(0), thing: new Thing(), map: new Map([['k', 1]]), sym: Symbol('s'), nan: Number.NaN, inf: -Infinity, undef: undefined, list: [undefined, () => 1] };
+    const payload = {
+      when: new Date(0),
+      thing: new Thing(),
+      map: new Map([['k', 1]]),
+      sym: Symbol('s'),
+      nan: Number.NaN,
+      inf: -Infinity,
+      undef: undefined,
+      list: [undefined, () => 1],
+    };
     const event = createEvent({ systemId: 's', actorAddress: 's:1', eventType: 'E', payload });
     const decoded = decodeRecord(encodeRecord(event));
     expect(decoded.kind === 'event' && decoded.payload).toEqual({
@@ -144,7 +158,11 @@ describe('codec', () => {
       inf: '-Infinity',
       list: [null, expect.stringContaining('Function')],
     });
-    const throwing = { toJSON: () => { throw new Error('nope'); } };
+    const throwing = {
+      toJSON: () => {
+        throw new Error('nope');
+      },
+    };
     expect(() => encodeRecord(createDeadLetter({ systemId: 's', target: null, messageType: 'X', payload: throwing }))).not.toThrow();
   });
 

@@ -10,7 +10,8 @@ async function outcomesFor(harness: Parameters<typeof runBackendConformance>[1])
   return run();
 }
 
-const summary = (outcomes: Outcome[]) => outcomes.filter((o) => o.status === 'failed').map((o) => `${o.name}: ${String((o.error as Error)?.message).split('\n')[0]}`);
+const summary = (outcomes: Outcome[]) =>
+  outcomes.filter((o) => o.status === 'failed').map((o) => `${o.name}: ${String((o.error as Error)?.message).split('\n')[0]}`);
 
 describe('the conformance suite has teeth', () => {
   it('passes the reference backend with every scenario run and none skipped', async () => {
@@ -30,10 +31,13 @@ describe('the conformance suite has teeth', () => {
   it('registers a missing capability as a skipped test naming the reason', async () => {
     const harness = lineStoreHarness('no-compact');
     const make = harness.make;
-    harness.make = async (ctx) => Object.assign(await make(ctx), { capabilities: { scan: true, recover: true, quarantine: true, compact: false, metrics: true, durable: true } });
+    harness.make = async (ctx) =>
+      Object.assign(await make(ctx), { capabilities: { scan: true, recover: true, quarantine: true, compact: false, metrics: true, durable: true } });
     const outcomes = await outcomesFor({ ...harness, reopen: undefined, corruptions: ['torn_tail'] });
     const skipped = outcomes.filter((o) => o.status === 'skipped').map((o) => o.name);
-    expect(skipped).toContainEqual(expect.stringContaining('compact physically applies maxRecords per kind; lists are unchanged by it [skipped: backend lacks capability compact]'));
+    expect(skipped).toContainEqual(
+      expect.stringContaining('compact physically applies maxRecords per kind; lists are unchanged by it [skipped: backend lacks capability compact]'),
+    );
     expect(skipped).toContainEqual(expect.stringContaining('everything flushed is listed after close and reopen [skipped: harness has no reopen]'));
     expect(skipped).toContainEqual(expect.stringContaining('[skipped: harness cannot inflict corrupt_line]'));
     expect(outcomes.filter((o) => o.status === 'failed')).toEqual([]);

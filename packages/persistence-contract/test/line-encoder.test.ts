@@ -76,7 +76,30 @@ function fuzzer(seed: number) {
   const random = prng(seed);
   const int = (n: number) => Math.floor(random() * n);
   const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
-  const chars = ['a', 'Z', '0', ' ', '"', '\\', '\n', '\t', '\u0000', '\u001f', '\u007f', 'é', '✓', '\u2028', '😀', '\ud800', '\udfff', ':', '-', '/', '<', '{'];
+  const chars = [
+    'a',
+    'Z',
+    '0',
+    ' ',
+    '"',
+    '\\',
+    '\n',
+    '\t',
+    '\u0000',
+    '\u001f',
+    '\u007f',
+    'é',
+    '✓',
+    '\u2028',
+    '😀',
+    '\ud800',
+    '\udfff',
+    ':',
+    '-',
+    '/',
+    '<',
+    '{',
+  ];
   const str = (): string => {
     if (random() < 0.3) return pick(['', 'ActorStarted', 'bench', 'local', '0190f6a1-7c3e-7b2a-9f00-0123456789ab', 'sys:with:colons', 'x'.repeat(300)]);
     return Array.from({ length: int(12) }, () => pick(chars)).join('');
@@ -84,12 +107,42 @@ function fuzzer(seed: number) {
   const num = (): number =>
     pick([0, -0, 1, -1, 0.1, 1e21, 1e-7, 123456789.123, Number.MAX_SAFE_INTEGER, Number.MIN_VALUE, NaN, Infinity, -Infinity, random() * 1e6, int(1e9)]);
   const timestamp = (): number =>
-    pick([1733280000000 + int(1e9), int(1000), int(1e15), 1e15 + int(1e6), 999_999_999_999_999, 1733280000000.5, -int(1e12), 0, -0, NaN, Infinity, 1e21, 0.000_1, random() * 2e12]);
-  const address = (): string | null => pick([null, 'bench:1', 'bench:0', 'bench:01', 'sys:with:colons:12', 'no-colon', ':7', 'a:', 'a:9999999999999999', 'a:99999999999999999', `${str()}:${int(1e6)}`, `${str()}:${str()}`]);
+    pick([
+      1733280000000 + int(1e9),
+      int(1000),
+      int(1e15),
+      1e15 + int(1e6),
+      999_999_999_999_999,
+      1733280000000.5,
+      -int(1e12),
+      0,
+      -0,
+      NaN,
+      Infinity,
+      1e21,
+      0.000_1,
+      random() * 2e12,
+    ]);
+  const address = (): string | null =>
+    pick([
+      null,
+      'bench:1',
+      'bench:0',
+      'bench:01',
+      'sys:with:colons:12',
+      'no-colon',
+      ':7',
+      'a:',
+      'a:9999999999999999',
+      'a:99999999999999999',
+      `${str()}:${int(1e6)}`,
+      `${str()}:${str()}`,
+    ]);
   const value = (depth: number): unknown => {
     const r = random();
     if (depth > 3 || r < 0.35) return pick<unknown>([str(), num(), true, false, null, undefined]);
-    if (r < 0.45) return pick<unknown>([new Date(int(2e12)), () => 1, Symbol('s'), new Point(1), new Map([[1, 2]]), { toJSON: () => 'custom' }, [undefined, () => 1]]);
+    if (r < 0.45)
+      return pick<unknown>([new Date(int(2e12)), () => 1, Symbol('s'), new Point(1), new Map([[1, 2]]), { toJSON: () => 'custom' }, [undefined, () => 1]]);
     if (r < 0.7) return Array.from({ length: int(5) }, () => value(depth + 1));
     const object: Record<string, unknown> = {};
     for (let i = int(5); i > 0; i--) object[pick(['a', 'b', str(), '__proto__', 'constructor', '1', '-1'])] = value(depth + 1);
@@ -128,7 +181,15 @@ function fuzzer(seed: number) {
           deadLettersCount: num(),
         } as PersistedRecord;
       default:
-        return { kind: 'dead_letter', ...base, target: address(), messageType: odd(str), expectsReply: odd(() => random() < 0.5), payload: payload(), reason: odd(str) } as PersistedRecord;
+        return {
+          kind: 'dead_letter',
+          ...base,
+          target: address(),
+          messageType: odd(str),
+          expectsReply: odd(() => random() < 0.5),
+          payload: payload(),
+          reason: odd(str),
+        } as PersistedRecord;
     }
   };
 }
@@ -153,9 +214,34 @@ describe('line encoder', () => {
     for (let i = 0; i < 2000; i++) {
       const timestamp = 1733280000000 + i * 7;
       records.push(
-        createEvent({ systemId: 'bench', actorAddress: `bench:${(i % 100) + 1}`, eventType: 'ActorStarted', payload: { reason: 'benchmark', n: i, nested: [i, { é: '✓' }] }, timestamp }),
-        createAudit({ systemId: 'bench', timestamp, totalActors: i, aliveActors: 1, stoppingActors: 0, restartingActors: 0, registrySize: 2, registryOrphans: ['bench:1'], registryDead: [], deadLettersCount: i }),
-        createDeadLetter({ systemId: 'bench', target: i % 3 ? `bench:${i}` : null, messageType: 'Ping', expectsReply: i % 2 === 0, payload: i % 5 ? { n: i } : 'text', reason: 'actor stopped', timestamp }),
+        createEvent({
+          systemId: 'bench',
+          actorAddress: `bench:${(i % 100) + 1}`,
+          eventType: 'ActorStarted',
+          payload: { reason: 'benchmark', n: i, nested: [i, { é: '✓' }] },
+          timestamp,
+        }),
+        createAudit({
+          systemId: 'bench',
+          timestamp,
+          totalActors: i,
+          aliveActors: 1,
+          stoppingActors: 0,
+          restartingActors: 0,
+          registrySize: 2,
+          registryOrphans: ['bench:1'],
+          registryDead: [],
+          deadLettersCount: i,
+        }),
+        createDeadLetter({
+          systemId: 'bench',
+          target: i % 3 ? `bench:${i}` : null,
+          messageType: 'Ping',
+          expectsReply: i % 2 === 0,
+          payload: i % 5 ? { n: i } : 'text',
+          reason: 'actor stopped',
+          timestamp,
+        }),
       );
     }
     for (const record of records) expect(encodeRecord(record)).toBe(referenceEncode(record));

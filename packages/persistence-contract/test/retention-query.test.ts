@@ -1,10 +1,34 @@
 import { describe, expect, it } from '@jest/globals';
-import { applyListQuery, applyRetention, createAudit, createDeadLetter, createEvent, encodedSize, hasRetention, normalizeListQuery, normalizeRetention, PapyraError, retainedMask } from '../src/index.js';
+import {
+  applyListQuery,
+  applyRetention,
+  createAudit,
+  createDeadLetter,
+  createEvent,
+  encodedSize,
+  hasRetention,
+  normalizeListQuery,
+  normalizeRetention,
+  PapyraError,
+  retainedMask,
+} from '../src/index.js';
 
 const NOW = 1_700_000_000_000;
-const event = (n: number, timestamp = NOW - 1000 + n, text = '') => createEvent({ systemId: 's', actorAddress: `s:${n}`, eventType: 'E', payload: { n, text }, timestamp });
+const event = (n: number, timestamp = NOW - 1000 + n, text = '') =>
+  createEvent({ systemId: 's', actorAddress: `s:${n}`, eventType: 'E', payload: { n, text }, timestamp });
 const audit = (n: number, timestamp = NOW - 1000 + n) =>
-  createAudit({ systemId: 's', totalActors: n, aliveActors: n, stoppingActors: 0, restartingActors: 0, registrySize: n, registryOrphans: [], registryDead: [], deadLettersCount: 0, timestamp });
+  createAudit({
+    systemId: 's',
+    totalActors: n,
+    aliveActors: n,
+    stoppingActors: 0,
+    restartingActors: 0,
+    registrySize: n,
+    registryOrphans: [],
+    registryDead: [],
+    deadLettersCount: 0,
+    timestamp,
+  });
 const codeOf = (fn: () => unknown) => {
   try {
     fn();
@@ -102,8 +126,7 @@ describe('list query', () => {
 });
 
 describe('ListQuery filters (actor, eventType, target)', () => {
-  const ev = (n: number, actor: string, type: string) =>
-    createEvent({ systemId: 's', actorAddress: actor, eventType: type, timestamp: 1_000 + n });
+  const ev = (n: number, actor: string, type: string) => createEvent({ systemId: 's', actorAddress: actor, eventType: type, timestamp: 1_000 + n });
   const records = [ev(1, 's:1', 'ActorStarted'), ev(2, 's:2', 'ActorStarted'), ev(3, 's:1', 'ActorCrashed'), ev(4, 's:1', 'ActorStopped')];
 
   it('filters before limit, so limit counts matching records', () => {

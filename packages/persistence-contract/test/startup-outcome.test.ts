@@ -15,7 +15,15 @@ function errorLevels() {
   const errors: string[] = [];
   const make = (): Logger => {
     const noop = () => undefined;
-    return { trace: noop, debug: noop, info: noop, warn: noop, fatal: noop, error: (_obj: unknown, msg?: unknown) => void errors.push(String(msg)), child: () => make() };
+    return {
+      trace: noop,
+      debug: noop,
+      info: noop,
+      warn: noop,
+      fatal: noop,
+      error: (_obj: unknown, msg?: unknown) => void errors.push(String(msg)),
+      child: () => make(),
+    };
   };
   return { logger: make(), errors };
 }

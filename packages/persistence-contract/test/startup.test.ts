@@ -7,11 +7,19 @@ import { lineStoreHarness } from './support/line-store.js';
 function recordingLogger() {
   const entries: { level: string; obj: Record<string, unknown>; msg: string | undefined }[] = [];
   const make = (bindings: Record<string, unknown>): Logger => {
-    const at =
-      (level: string) =>
-      (obj: object | string, msg?: unknown) =>
-        void entries.push(typeof obj === 'string' ? { level, obj: { ...bindings }, msg: obj } : { level, obj: { ...bindings, ...obj }, msg: msg as string | undefined });
-    return { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), fatal: at('fatal'), child: (b) => make({ ...bindings, ...b }) };
+    const at = (level: string) => (obj: object | string, msg?: unknown) =>
+      void entries.push(
+        typeof obj === 'string' ? { level, obj: { ...bindings }, msg: obj } : { level, obj: { ...bindings, ...obj }, msg: msg as string | undefined },
+      );
+    return {
+      trace: at('trace'),
+      debug: at('debug'),
+      info: at('info'),
+      warn: at('warn'),
+      error: at('error'),
+      fatal: at('fatal'),
+      child: (b) => make({ ...bindings, ...b }),
+    };
   };
   return { logger: make({}), entries };
 }

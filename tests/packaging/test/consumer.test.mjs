@@ -69,8 +69,11 @@ export const used = [backends, createEvent, PapyraError, ActorSystem, Echo, regi
 `;
 
 const ESM_SCRIPT = (ext) => `
-${ext === 'cjs' ? "const contract = require('@papyra/persistence-contract');\nconst core = require('@papyra/core');\nconst { MemoryBackend } = require('@papyra/backend-memory');\nrequire('@papyra/backend-ndjson'); require('@papyra/backend-rotating'); require('@papyra/backend-redis'); require('@papyra/backend-postgres'); require('@papyra/opentelemetry'); require('@papyra/http');"
-  : "import * as contract from '@papyra/persistence-contract';\nimport * as core from '@papyra/core';\nimport { MemoryBackend } from '@papyra/backend-memory';\nimport '@papyra/backend-ndjson'; import '@papyra/backend-rotating'; import '@papyra/backend-redis'; import '@papyra/backend-postgres'; import '@papyra/opentelemetry'; import '@papyra/http';"}
+${
+  ext === 'cjs'
+    ? "const contract = require('@papyra/persistence-contract');\nconst core = require('@papyra/core');\nconst { MemoryBackend } = require('@papyra/backend-memory');\nrequire('@papyra/backend-ndjson'); require('@papyra/backend-rotating'); require('@papyra/backend-redis'); require('@papyra/backend-postgres'); require('@papyra/opentelemetry'); require('@papyra/http');"
+    : "import * as contract from '@papyra/persistence-contract';\nimport * as core from '@papyra/core';\nimport { MemoryBackend } from '@papyra/backend-memory';\nimport '@papyra/backend-ndjson'; import '@papyra/backend-rotating'; import '@papyra/backend-redis'; import '@papyra/backend-postgres'; import '@papyra/opentelemetry'; import '@papyra/http';"
+}
 async function main() {
   const backend = new MemoryBackend();
   class Echo extends core.Actor { receive(message) { return message; } }
@@ -109,13 +112,21 @@ describe('published packages, installed as a user would', () => {
     for (const dir of PUBLISHED) runOrExplain('pnpm', ['pack', '--pack-destination', tarballs], join(root, dir));
     const files = readdirSync(tarballs).map((f) => `file:${join(tarballs, f)}`);
     mkdirSync(app, { recursive: true });
-    writeFileSync(
-      join(app, 'package.json'),
-      JSON.stringify({ name: 'consumer', private: true, version: '1.0.0' }, null, 2),
-    );
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '1.0.0' }, null, 2));
     runOrExplain(
       'npm',
-      ['install', '--no-audit', '--no-fund', '--loglevel=error', ...files, 'typescript@5.9.3', '@types/node@20.19.43', 'ioredis@6.0.0', 'ioredis5@npm:ioredis@5.9.3', 'pg@8.23.1'],
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--loglevel=error',
+        ...files,
+        'typescript@5.9.3',
+        '@types/node@20.19.43',
+        'ioredis@6.0.0',
+        'ioredis5@npm:ioredis@5.9.3',
+        'pg@8.23.1',
+      ],
       app,
     );
     writeFileSync(join(app, 'index.ts'), CONSUMER_TS);
@@ -123,8 +134,14 @@ describe('published packages, installed as a user would', () => {
     writeFileSync(join(app, 'cjs.cjs'), ESM_SCRIPT('cjs'));
     writeFileSync(join(app, 'ioredis.mjs'), IOREDIS_SCRIPT);
     const base = { strict: true, noEmit: true, target: 'ES2022', lib: ['ES2023', 'ESNext.Disposable'], types: ['node'], skipLibCheck: false };
-    writeFileSync(join(app, 'tsconfig.nodenext.json'), JSON.stringify({ compilerOptions: { ...base, module: 'NodeNext', moduleResolution: 'NodeNext' }, files: ['index.ts'] }));
-    writeFileSync(join(app, 'tsconfig.bundler.json'), JSON.stringify({ compilerOptions: { ...base, module: 'ESNext', moduleResolution: 'Bundler' }, files: ['index.ts'] }));
+    writeFileSync(
+      join(app, 'tsconfig.nodenext.json'),
+      JSON.stringify({ compilerOptions: { ...base, module: 'NodeNext', moduleResolution: 'NodeNext' }, files: ['index.ts'] }),
+    );
+    writeFileSync(
+      join(app, 'tsconfig.bundler.json'),
+      JSON.stringify({ compilerOptions: { ...base, module: 'ESNext', moduleResolution: 'Bundler' }, files: ['index.ts'] }),
+    );
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 

@@ -19,7 +19,14 @@ import { diffSources, exportArchive, importArchive, migrateStore, verifyArchive 
 import { POSTGRES_URL, REDIS_URL, closeStore, openStore } from '../test/children/transfer-backends.mjs';
 import { fill } from '../test/children/transfer-records.mjs';
 
-const { values } = parseArgs({ options: { records: { type: 'string', default: '1000000' }, 'batch-size': { type: 'string', default: '1000' }, seed: { type: 'string' }, keep: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '1000000' },
+    'batch-size': { type: 'string', default: '1000' },
+    seed: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
 const records = Number(values.records);
 const batchSize = Number(values['batch-size']);
 const seed = values.seed === undefined ? (Math.random() * 2 ** 32) >>> 0 : Number(values.seed);

@@ -131,7 +131,14 @@ describe('SIGKILL of a writer', () => {
     const present = new Set(lines.map((line) => JSON.stringify(sequenceOf(line))));
     const lostByRun = acks.map((ack, run) => [...ack].filter((seq) => !present.has(JSON.stringify({ run, seq }))));
     const lost = lostByRun.flat().length;
-    reportFigures(test, { killsSurvived: cycles, simulatedPowerLosses: cycles, tornTails, recordsChecked: lines.length, acknowledgedWrites: acks.reduce((n, a) => n + a.size, 0), recordsLost: lost });
+    reportFigures(test, {
+      killsSurvived: cycles,
+      simulatedPowerLosses: cycles,
+      tornTails,
+      recordsChecked: lines.length,
+      acknowledgedWrites: acks.reduce((n, a) => n + a.size, 0),
+      recordsLost: lost,
+    });
     expect(lostByRun.map((missing, run) => ({ run, missing }))).toEqual(acks.map((_, run) => ({ run, missing: [] })));
   }, 60_000);
 });
@@ -220,7 +227,8 @@ describe('SIGKILL of a compaction', () => {
 
     // The expected result from the contract's retention oracle: retained records and every non-record line, in order.
     const items: RetentionItem[] = [];
-    for (const line of store.lines) if (line.valid) items.push({ kind: decodeRecord(line.bytes).kind, timestamp: decodeRecord(line.bytes).timestamp, bytes: line.bytes.length + 1 });
+    for (const line of store.lines)
+      if (line.valid) items.push({ kind: decodeRecord(line.bytes).kind, timestamp: decodeRecord(line.bytes).timestamp, bytes: line.bytes.length + 1 });
     const mask = retainedMask(items, retention, Date.now());
     let r = 0;
     const kept = store.lines.filter((line) => !line.valid || mask[r++]);
@@ -260,6 +268,14 @@ describe('SIGKILL of a compaction', () => {
       const ids = splitLines(await readFile(path)).lines.map((line) => decodeRecord(line).id);
       expect(ids).toEqual(retainedIds);
     }
-    reportFigures(test, { killsSurvived: kills, rounds, compactionMs: duration, outcomes, retention, recordsChecked: retainedIds.length * rounds, recordsLost: 0 });
+    reportFigures(test, {
+      killsSurvived: kills,
+      rounds,
+      compactionMs: duration,
+      outcomes,
+      retention,
+      recordsChecked: retainedIds.length * rounds,
+      recordsLost: 0,
+    });
   }, 120_000);
 });

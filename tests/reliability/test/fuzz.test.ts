@@ -29,7 +29,9 @@ interface Line {
 }
 
 const pythonLines = (
-  await Promise.all(['system.ndjson', 'rotating/system.ndjson', 'rotating/system.ndjson.1', 'rotating/system.ndjson.2'].map((f) => readFile(join(fixtures, f), 'utf8')))
+  await Promise.all(
+    ['system.ndjson', 'rotating/system.ndjson', 'rotating/system.ndjson.1', 'rotating/system.ndjson.2'].map((f) => readFile(join(fixtures, f), 'utf8')),
+  )
 )
   .flatMap((text) => text.split('\n'))
   .filter(Boolean);
@@ -42,14 +44,32 @@ const payload = fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDep
 const timestamp = fc.integer({ min: 0, max: 4_000_000_000_000 });
 
 const record: fc.Arbitrary<PersistedRecord> = fc.oneof(
-  fc.record({ systemId: id, timestamp, system: addressSystem, n: fc.nat(), eventType: id, payload }).map((r) =>
-    createEvent({ systemId: r.systemId, timestamp: r.timestamp, actorAddress: `${r.system}:${r.n}`, eventType: r.eventType, payload: r.payload }),
-  ),
+  fc
+    .record({ systemId: id, timestamp, system: addressSystem, n: fc.nat(), eventType: id, payload })
+    .map((r) => createEvent({ systemId: r.systemId, timestamp: r.timestamp, actorAddress: `${r.system}:${r.n}`, eventType: r.eventType, payload: r.payload })),
   fc.record({ systemId: id, timestamp, n: fc.nat(), orphans: fc.array(id, { maxLength: 3 }) }).map((r) =>
-    createAudit({ systemId: r.systemId, timestamp: r.timestamp, totalActors: r.n, aliveActors: r.n, stoppingActors: 0, restartingActors: 0, registrySize: r.n, registryOrphans: r.orphans, registryDead: [], deadLettersCount: r.n }),
+    createAudit({
+      systemId: r.systemId,
+      timestamp: r.timestamp,
+      totalActors: r.n,
+      aliveActors: r.n,
+      stoppingActors: 0,
+      restartingActors: 0,
+      registrySize: r.n,
+      registryOrphans: r.orphans,
+      registryDead: [],
+      deadLettersCount: r.n,
+    }),
   ),
   fc.record({ systemId: id, timestamp, system: addressSystem, n: fc.nat(), type: id, payload: fc.jsonValue({ maxDepth: 2 }), reply: fc.boolean() }).map((r) =>
-    createDeadLetter({ systemId: r.systemId, timestamp: r.timestamp, target: `${r.system}:${r.n}`, messageType: r.type, payload: r.payload, expectsReply: r.reply }),
+    createDeadLetter({
+      systemId: r.systemId,
+      timestamp: r.timestamp,
+      target: `${r.system}:${r.n}`,
+      messageType: r.type,
+      payload: r.payload,
+      expectsReply: r.reply,
+    }),
   ),
 );
 
@@ -58,9 +78,15 @@ const lineArb: fc.Arbitrary<Line> = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...pythonLines).map((text) => line(text, 'valid', 'python')) },
   {
     weight: 2,
-    arbitrary: fc.constantFrom('__proto__', 'constructor', 'prototype').map((key) =>
-      line(`{"kind": "event", "timestamp": 1.5, "${key}": {"polluted": "yes", "prototype": {"polluted": "yes"}}, "payload": {"${key}": {"polluted": "yes"}, "__proto__": {"polluted": "yes"}}}`, 'valid', 'proto keys'),
-    ),
+    arbitrary: fc
+      .constantFrom('__proto__', 'constructor', 'prototype')
+      .map((key) =>
+        line(
+          `{"kind": "event", "timestamp": 1.5, "${key}": {"polluted": "yes", "prototype": {"polluted": "yes"}}, "payload": {"${key}": {"polluted": "yes"}, "__proto__": {"polluted": "yes"}}}`,
+          'valid',
+          'proto keys',
+        ),
+      ),
   },
   { weight: 2, arbitrary: fc.uint8Array({ maxLength: 120 }).map((b) => line(Buffer.from(b.map((x) => (x === 10 ? 32 : x))), 'any', 'random bytes')) },
   {
@@ -72,20 +98,32 @@ const lineArb: fc.Arbitrary<Line> = fc.oneof(
   },
   {
     weight: 2,
-    arbitrary: fc
-      .tuple(record, fc.constantFrom([0xff], [0xc3, 0x28], [0xed, 0xa0, 0x80], [0xf0, 0x9f, 0x98]))
-      .map(([r, bad]) => {
-        const text = Buffer.from(encodeRecord(r));
-        const at = text.indexOf('"system_id"');
-        return line(Buffer.concat([text.subarray(0, at + 14), Buffer.from(bad), text.subarray(at + 14)]), 'invalid', 'invalid utf-8');
-      }),
+    arbitrary: fc.tuple(record, fc.constantFrom([0xff], [0xc3, 0x28], [0xed, 0xa0, 0x80], [0xf0, 0x9f, 0x98])).map(([r, bad]) => {
+      const text = Buffer.from(encodeRecord(r));
+      const at = text.indexOf('"system_id"');
+      return line(Buffer.concat([text.subarray(0, at + 14), Buffer.from(bad), text.subarray(at + 14)]), 'invalid', 'invalid utf-8');
+    }),
   },
-  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }).filter((v) => v === null || typeof v !== 'object' || Array.isArray(v)).map((v) => line(JSON.stringify(v), 'invalid', 'non-object json')) },
   {
     weight: 1,
-    arbitrary: fc.string({ maxLength: 10 }).filter((k) => !['event', 'audit', 'dead_letter'].includes(k)).map((kind) => line(JSON.stringify({ kind, timestamp: 1 }), 'invalid', 'unknown kind')),
+    arbitrary: fc
+      .jsonValue({ maxDepth: 2 })
+      .filter((v) => v === null || typeof v !== 'object' || Array.isArray(v))
+      .map((v) => line(JSON.stringify(v), 'invalid', 'non-object json')),
   },
-  { weight: 1, arbitrary: fc.constantFrom('{"kind": "event"}', '{"kind": "audit", "timestamp": "1"}', '{"kind": "dead_letter", "timestamp": null}').map((t) => line(t, 'invalid', 'bad timestamp')) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .string({ maxLength: 10 })
+      .filter((k) => !['event', 'audit', 'dead_letter'].includes(k))
+      .map((kind) => line(JSON.stringify({ kind, timestamp: 1 }), 'invalid', 'unknown kind')),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom('{"kind": "event"}', '{"kind": "audit", "timestamp": "1"}', '{"kind": "dead_letter", "timestamp": null}')
+      .map((t) => line(t, 'invalid', 'bad timestamp')),
+  },
   { weight: 1, arbitrary: fc.constantFrom('', ' ', '\t', '\r').map((t) => line(t, 'invalid', 'blank')) },
   { weight: 1, arbitrary: record.map((r) => line(encodeRecord({ ...r, systemId: 'h'.repeat(MAX_LINE) }), 'invalid', 'huge line')) },
 );
@@ -171,7 +209,8 @@ describe('fuzzing the ndjson backend with generated corrupt stores', () => {
         for (const kind of ['event', 'audit', 'dead_letter'] as const) {
           const ofKind = decoded.filter((r) => r.kind === kind);
           expect(listed.filter((r) => r.kind === kind)).toEqual(ofKind);
-          const list = kind === 'event' ? backend.listEvents.bind(backend) : kind === 'audit' ? backend.listAudits.bind(backend) : backend.listDeadLetters.bind(backend);
+          const list =
+            kind === 'event' ? backend.listEvents.bind(backend) : kind === 'audit' ? backend.listAudits.bind(backend) : backend.listDeadLetters.bind(backend);
           // The backward reader (limit) sees the same records as the forward one.
           expect(await list({ limit, order: 'desc' })).toEqual(limit === 0 ? [] : ofKind.slice(-limit).reverse());
         }
@@ -215,7 +254,13 @@ describe('fuzzing the ndjson backend with generated corrupt stores', () => {
     expect(await empty.listAudits()).toEqual([]);
     await mkdir(join(dir, 'adir'));
     const directory = new NdjsonBackend({ path: join(dir, 'adir') });
-    for (const action of [() => directory.scan(), () => directory.listEvents(), () => directory.listEvents({ limit: 3 }), () => directory.recover({ mode: 'repair' }), () => directory.compact()]) {
+    for (const action of [
+      () => directory.scan(),
+      () => directory.listEvents(),
+      () => directory.listEvents({ limit: 3 }),
+      () => directory.recover({ mode: 'repair' }),
+      () => directory.compact(),
+    ]) {
       await expect(action()).rejects.toMatchObject({ code: 'PAPYRA_NOT_A_FILE' });
     }
     await Promise.all([missing.close(), empty.close(), directory.close()]);
@@ -249,7 +294,9 @@ describe('fuzzing the papyra CLI', () => {
         const scan = await cli(['persistence', 'scan', '--path', path, '--json']);
         expect(scan.code).toBe(bad.length > 0 ? 2 : 0);
         const report = JSON.parse(scan.stdout) as { anomalies: { type: string; line: number; offset: number }[] };
-        expect(report.anomalies.map(({ type, line, offset }) => ({ type, line, offset }))).toEqual(bad.map(({ type, line, offset }) => ({ type, line, offset })));
+        expect(report.anomalies.map(({ type, line, offset }) => ({ type, line, offset }))).toEqual(
+          bad.map(({ type, line, offset }) => ({ type, line, offset })),
+        );
 
         const events = await cli(['inspect', 'events', '--path', path, '--json', '--limit', '1000']);
         expect(events.code).toBe(0);
@@ -286,7 +333,14 @@ describe('fuzzing the papyra CLI', () => {
     const dir = await dirs.make();
     const damaged = join(dir, 'damaged.ndjson');
     const python = await readFile(join(fixtures, 'system.ndjson'));
-    await writeFile(damaged, Buffer.concat([python, Buffer.from([0xff, 0xfe, 10]), Buffer.from('[1,2]\n{"kind": "event", "__proto__": {"polluted": 1}, "timestamp": 3}\n{"kind": "ev')]));
+    await writeFile(
+      damaged,
+      Buffer.concat([
+        python,
+        Buffer.from([0xff, 0xfe, 10]),
+        Buffer.from('[1,2]\n{"kind": "event", "__proto__": {"polluted": 1}, "timestamp": 3}\n{"kind": "ev'),
+      ]),
+    );
     await writeFile(join(dir, 'empty.ndjson'), '');
     await mkdir(join(dir, 'adir'));
 
@@ -299,13 +353,30 @@ describe('fuzzing the papyra CLI', () => {
     ]);
     const quarantine = join(dir, 'q');
     expect((await papyra('persistence', 'recover', '--mode', 'quarantine', '--quarantine-dir', quarantine, '--path', damaged, '--json')).code).toBe(0);
-    expect((await readFile(damaged)).equals(Buffer.concat([python, Buffer.from('{"kind": "event", "__proto__": {"polluted": 1}, "timestamp": 3}\n')]))).toBe(true);
+    expect((await readFile(damaged)).equals(Buffer.concat([python, Buffer.from('{"kind": "event", "__proto__": {"polluted": 1}, "timestamp": 3}\n')]))).toBe(
+      true,
+    );
     expect(await readdir(quarantine)).toHaveLength(1);
     expect((await papyra('persistence', 'scan', '--path', damaged, '--json')).code).toBe(0);
 
     const cases: [string[], number][] = [
       [['persistence', 'scan', '--path', join(fixtures, 'system.ndjson'), '--json'], 0],
-      [['persistence', 'scan', '--backend', 'rotating', '--path', join(fixtures, 'rotating/system.ndjson'), '--max-bytes', '600', '--max-files', '3', '--json'], 0],
+      [
+        [
+          'persistence',
+          'scan',
+          '--backend',
+          'rotating',
+          '--path',
+          join(fixtures, 'rotating/system.ndjson'),
+          '--max-bytes',
+          '600',
+          '--max-files',
+          '3',
+          '--json',
+        ],
+        0,
+      ],
       [['persistence', 'scan', '--path', join(dir, 'empty.ndjson'), '--json'], 0],
       [['persistence', 'scan', '--path', join(dir, 'missing.ndjson'), '--json'], 0],
       [['persistence', 'scan', '--path', join(dir, 'adir'), '--json'], 78],

@@ -43,7 +43,10 @@ class Worker extends Actor<Work> {
 async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -72,7 +75,8 @@ async function drive(backend: PersistenceBackend, rng: ReturnType<typeof prng>, 
   system.subscribe((record) => void created.push(record));
   await system.start();
   const workers: ActorRef<Work>[] = [];
-  for (let i = 0; i < WORKERS; i++) workers.push(system.spawn(Worker, { name: `worker-${i}`, supervision: { strategy: 'restart', maxRestarts: 1_000_000, withinMs: 1_000 } }));
+  for (let i = 0; i < WORKERS; i++)
+    workers.push(system.spawn(Worker, { name: `worker-${i}`, supervision: { strategy: 'restart', maxRestarts: 1_000_000, withinMs: 1_000 } }));
   const addresses = new Set(workers.map((w) => w.address));
 
   let sent = 0;
@@ -147,109 +151,140 @@ const redisIt = redisServerInstalled || ci ? it : it.skip;
 const pgIt = pgAvailable || ci ? it : it.skip;
 
 describe('backend outages under an actor system processing 100k messages', () => {
-  redisIt('Redis SIGKILLed and restarted mid-run (twice): actors keep going, writes resume, drops are counted', async () => {
-    const test = 'outage redis';
-    const rng = prng(seedFor(test));
-    const server = await ownRedisServer();
-    const prefix = `reliability-${randomBytes(4).toString('hex')}`;
-    const backend = new RedisBackend({ url: server.url, prefix, bufferLimit: 500, readyTimeoutMs: 500, connectTimeoutMs: 300, flushTimeoutMs: 1_000 });
-    const outages = [rng.int(15, 35) / 100, rng.int(55, 75) / 100];
-    const downtimes: number[] = [];
-    let confirmedBeforeLastKill = 0;
-    try {
-      const run = await drive(backend, rng, async (progress) => {
-        if (outages.length > 0 && progress >= outages[0]!) {
-          outages.shift();
-          await server.kill();
-          // Everything confirmed so far died with the server (it keeps nothing on disk).
-          confirmedBeforeLastKill = backend.metrics.snapshot().recordsWritten;
-          const down = rng.int(200, 900);
-          downtimes.push(down);
-          await sleep(down);
-          await server.start();
-        }
-      });
-      expect(downtimes).toHaveLength(2);
-      // Writes resume: once a flush gets through, everything created from then on reaches the new server.
-      await within(20_000, 'reconnect', (async () => {
-        for (;;) {
-          try {
-            await backend.flush();
-            return;
-          } catch {
-            await sleep(100);
+  redisIt(
+    'Redis SIGKILLed and restarted mid-run (twice): actors keep going, writes resume, drops are counted',
+    async () => {
+      const test = 'outage redis';
+      const rng = prng(seedFor(test));
+      const server = await ownRedisServer();
+      const prefix = `reliability-${randomBytes(4).toString('hex')}`;
+      const backend = new RedisBackend({ url: server.url, prefix, bufferLimit: 500, readyTimeoutMs: 500, connectTimeoutMs: 300, flushTimeoutMs: 1_000 });
+      const outages = [rng.int(15, 35) / 100, rng.int(55, 75) / 100];
+      const downtimes: number[] = [];
+      let confirmedBeforeLastKill = 0;
+      try {
+        const run = await drive(backend, rng, async (progress) => {
+          if (outages.length > 0 && progress >= outages[0]!) {
+            outages.shift();
+            await server.kill();
+            // Everything confirmed so far died with the server (it keeps nothing on disk).
+            confirmedBeforeLastKill = backend.metrics.snapshot().recordsWritten;
+            const down = rng.int(200, 900);
+            downtimes.push(down);
+            await sleep(down);
+            await server.start();
           }
-        }
-      })());
-      const mark = run.created.length;
-      const tail = run.system.spawn(Child);
-      await run.system.stop(tail);
-      await tail.terminated;
-      run.system.audit();
-      await within(15_000, 'system.close', run.system.close());
-      await within(10_000, 'backend.close', backend.close());
-      const after = run.created.slice(mark);
-      expect(after.length).toBeGreaterThanOrEqual(3);
+        });
+        expect(downtimes).toHaveLength(2);
+        // Writes resume: once a flush gets through, everything created from then on reaches the new server.
+        await within(
+          20_000,
+          'reconnect',
+          (async () => {
+            for (;;) {
+              try {
+                await backend.flush();
+                return;
+              } catch {
+                await sleep(100);
+              }
+            }
+          })(),
+        );
+        const mark = run.created.length;
+        const tail = run.system.spawn(Child);
+        await run.system.stop(tail);
+        await tail.terminated;
+        run.system.audit();
+        await within(15_000, 'system.close', run.system.close());
+        await within(10_000, 'backend.close', backend.close());
+        const after = run.created.slice(mark);
+        expect(after.length).toBeGreaterThanOrEqual(3);
 
-      const reader = new Redis({ port: server.port, lazyConnect: true });
-      await reader.connect();
-      const ids: (string | null)[] = [];
-      for (const kind of ['events', 'audits', 'dead_letters']) {
-        for (const [, fields] of await reader.xrange(`${prefix}:local:${kind}`, '-', '+')) ids.push(decodeRecord(fields[1]!).id);
+        const reader = new Redis({ port: server.port, lazyConnect: true });
+        await reader.connect();
+        const ids: (string | null)[] = [];
+        for (const kind of ['events', 'audits', 'dead_letters']) {
+          for (const [, fields] of await reader.xrange(`${prefix}:local:${kind}`, '-', '+')) ids.push(decodeRecord(fields[1]!).id);
+        }
+        reader.disconnect();
+        const stored = new Set(ids);
+        expect(after.filter((r) => !stored.has(r.id)).map((r) => r.kind)).toEqual([]);
+        const figures = accounting(run, backend, ids);
+        // The server lost what it held at each kill (it keeps nothing on disk); everything the backend
+        // confirmed since the last restart is there, and what it dropped itself (full buffer) is counted.
+        expect(figures.stored).toBe(figures.confirmedByBackend - confirmedBeforeLastKill);
+        expect(figures.droppedByBackend).toBeGreaterThan(0);
+        // Every record is stored, died with the server, or was counted as dropped: no silent loss.
+        expect(figures.stored + confirmedBeforeLastKill + figures.droppedByBackend + figures.droppedByRuntime).toBe(figures.created);
+        reportFigures(test, {
+          messages: MESSAGES,
+          serverKills: 2,
+          downtimesMs: downtimes,
+          elapsedMs: run.elapsedMs,
+          ...figures,
+          lostWithServer: confirmedBeforeLastKill,
+          recordsAfterReconnect: after.length,
+          lostAfterReconnect: 0,
+        });
+      } finally {
+        await backend.close().catch(() => undefined);
+        await server.stop();
       }
-      reader.disconnect();
-      const stored = new Set(ids);
-      expect(after.filter((r) => !stored.has(r.id)).map((r) => r.kind)).toEqual([]);
-      const figures = accounting(run, backend, ids);
-      // The server lost what it held at each kill (it keeps nothing on disk); everything the backend
-      // confirmed since the last restart is there, and what it dropped itself (full buffer) is counted.
-      expect(figures.stored).toBe(figures.confirmedByBackend - confirmedBeforeLastKill);
-      expect(figures.droppedByBackend).toBeGreaterThan(0);
-      // Every record is stored, died with the server, or was counted as dropped: no silent loss.
-      expect(figures.stored + confirmedBeforeLastKill + figures.droppedByBackend + figures.droppedByRuntime).toBe(figures.created);
-      reportFigures(test, { messages: MESSAGES, serverKills: 2, downtimesMs: downtimes, elapsedMs: run.elapsedMs, ...figures, lostWithServer: confirmedBeforeLastKill, recordsAfterReconnect: after.length, lostAfterReconnect: 0 });
-    } finally {
-      await backend.close().catch(() => undefined);
-      await server.stop();
-    }
-  }, 120_000);
+    },
+    120_000,
+  );
 });
 
 describe('PostgreSQL connections terminated under an actor system processing 100k messages', () => {
-  pgIt('pg_terminate_backend of our connections every ~100 ms: actors keep going, no row twice, every missing record counted', async () => {
-    const test = 'outage postgres';
-    const rng = prng(seedFor(test));
-    const tag = randomBytes(4).toString('hex');
-    const schema = `reliability_${tag}`;
-    const applicationName = `papyra-reliability-${tag}`;
-    const url = 'postgres://postgres@127.0.0.1:5432/test';
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    const backend = new PostgresBackend({ connectionString: url, schema, applicationName, connectionTimeoutMillis: 1_000, bufferLimit: 2_000 });
-    let terminated = 0;
-    let rounds = 0;
-    try {
-      await backend.ensureSchema();
-      const run = await drive(backend, rng, async (progress) => {
-        if (progress < 0.05 || progress > 0.95 || rng.next() > 0.05) return;
-        const { rowCount } = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
-        terminated += rowCount ?? 0;
-        rounds += 1;
-      });
-      await within(15_000, 'system.close', run.system.close());
-      await within(10_000, 'backend.close', backend.close());
-      const { rows } = await admin.query<{ id: string | null }>(`SELECT id FROM "${schema}".papyra_records`);
-      const figures = accounting(run, backend, rows.map((r) => r.id));
-      // The server never lost anything: every record is stored or was counted as dropped.
-      expect(figures.stored + figures.droppedByBackend + figures.droppedByRuntime).toBe(figures.created);
-      expect(figures.stored).toBe(figures.confirmedByBackend);
-      expect(terminated).toBeGreaterThan(0);
-      reportFigures(test, { messages: MESSAGES, terminateRounds: rounds, connectionsTerminated: terminated, elapsedMs: run.elapsedMs, ...figures, uncountedLoss: 0 });
-    } finally {
-      await backend.close().catch(() => undefined);
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await admin.end();
-    }
-  }, 120_000);
+  pgIt(
+    'pg_terminate_backend of our connections every ~100 ms: actors keep going, no row twice, every missing record counted',
+    async () => {
+      const test = 'outage postgres';
+      const rng = prng(seedFor(test));
+      const tag = randomBytes(4).toString('hex');
+      const schema = `reliability_${tag}`;
+      const applicationName = `papyra-reliability-${tag}`;
+      const url = 'postgres://postgres@127.0.0.1:5432/test';
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      const backend = new PostgresBackend({ connectionString: url, schema, applicationName, connectionTimeoutMillis: 1_000, bufferLimit: 2_000 });
+      let terminated = 0;
+      let rounds = 0;
+      try {
+        await backend.ensureSchema();
+        const run = await drive(backend, rng, async (progress) => {
+          if (progress < 0.05 || progress > 0.95 || rng.next() > 0.05) return;
+          const { rowCount } = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+          terminated += rowCount ?? 0;
+          rounds += 1;
+        });
+        await within(15_000, 'system.close', run.system.close());
+        await within(10_000, 'backend.close', backend.close());
+        const { rows } = await admin.query<{ id: string | null }>(`SELECT id FROM "${schema}".papyra_records`);
+        const figures = accounting(
+          run,
+          backend,
+          rows.map((r) => r.id),
+        );
+        // The server never lost anything: every record is stored or was counted as dropped.
+        expect(figures.stored + figures.droppedByBackend + figures.droppedByRuntime).toBe(figures.created);
+        expect(figures.stored).toBe(figures.confirmedByBackend);
+        expect(terminated).toBeGreaterThan(0);
+        reportFigures(test, {
+          messages: MESSAGES,
+          terminateRounds: rounds,
+          connectionsTerminated: terminated,
+          elapsedMs: run.elapsedMs,
+          ...figures,
+          uncountedLoss: 0,
+        });
+      } finally {
+        await backend.close().catch(() => undefined);
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await admin.end();
+      }
+    },
+    120_000,
+  );
 });
-

@@ -22,7 +22,13 @@ async function members(path: string, maxFiles: number): Promise<string[]> {
   const out: string[] = [];
   for (let i = maxFiles - 1; i >= 0; i--) {
     const member = i === 0 ? path : `${path}.${i}`;
-    if (await stat(member).then(() => true, () => false)) out.push(member);
+    if (
+      await stat(member).then(
+        () => true,
+        () => false,
+      )
+    )
+      out.push(member);
   }
   return out;
 }
@@ -43,49 +49,55 @@ async function readSet(path: string, maxFiles: number): Promise<{ lines: Buffer[
 const acked = (lines: readonly string[]) => new Set(lines.filter((l) => l.startsWith('a ')).map((l) => Number(l.slice(2))));
 
 describe('SIGKILL of a rotating writer', () => {
-  it.each(['always', 'never'] as const)("fsync '%s': across rotations (and deletions of the oldest file) the set holds a contiguous run of writes with every acknowledged one", async (fsync) => {
-    const test = `rotating crash writer fsync=${fsync}`;
-    const rng = prng(seedFor(test));
-    const rounds = 6;
-    let recordsChecked = 0;
-    let rotations = 0;
-    let lost = 0;
-    for (let round = 0; round < rounds; round++) {
-      const path = join(await dirs.make(), 'store.ndjson');
-      const maxFiles = rng.pick([3, 64]);
-      const maxBytes = rng.pick([8 * 1024, 64 * 1024]);
-      const writer = procs.start('rotating-writer.mjs', [path, fsync, '0', String(rng.int(1, 32)), String(maxBytes), String(maxFiles)]);
-      await writer.waitFor((lines) => lines.includes('ready'));
-      await sleep(rng.int(0, 300));
-      await writer.kill();
-      const ack = acked(writer.lines);
+  it.each(['always', 'never'] as const)(
+    "fsync '%s': across rotations (and deletions of the oldest file) the set holds a contiguous run of writes with every acknowledged one",
+    async (fsync) => {
+      const test = `rotating crash writer fsync=${fsync}`;
+      const rng = prng(seedFor(test));
+      const rounds = 6;
+      let recordsChecked = 0;
+      let rotations = 0;
+      let lost = 0;
+      for (let round = 0; round < rounds; round++) {
+        const path = join(await dirs.make(), 'store.ndjson');
+        const maxFiles = rng.pick([3, 64]);
+        const maxBytes = rng.pick([8 * 1024, 64 * 1024]);
+        const writer = procs.start('rotating-writer.mjs', [path, fsync, '0', String(rng.int(1, 32)), String(maxBytes), String(maxFiles)]);
+        await writer.waitFor((lines) => lines.includes('ready'));
+        await sleep(rng.int(0, 300));
+        await writer.kill();
+        const ack = acked(writer.lines);
 
-      const { lines, tails, files } = await readSet(path, maxFiles);
-      rotations += Math.max(0, files.length - 1);
-      expect(lines.filter((line) => !inspectLine(line).ok)).toEqual([]);
-      expect(tails.length).toBeLessThanOrEqual(1);
-      const backend = new RotatingBackend({ path, maxBytes, maxFiles });
-      // A kill while the lock was being taken leaves its temp file: reported, and removed by repair.
-      const anomalies = (await backend.scan()).anomalies.filter((a) => !(a.type === 'UNEXPECTED_FILE' && parseTempName(basename(a.path))?.target.endsWith('.lock') === true));
-      expect(anomalies.map((a) => a.type)).toEqual(tails.map(() => 'TRUNCATED_LINE'));
-      expect((await backend.recover({ mode: 'repair' })).postScan.anomalies).toEqual([]);
-      await backend.close();
-      expect(await leftovers(dirname(path))).toEqual([]);
+        const { lines, tails, files } = await readSet(path, maxFiles);
+        rotations += Math.max(0, files.length - 1);
+        expect(lines.filter((line) => !inspectLine(line).ok)).toEqual([]);
+        expect(tails.length).toBeLessThanOrEqual(1);
+        const backend = new RotatingBackend({ path, maxBytes, maxFiles });
+        // A kill while the lock was being taken leaves its temp file: reported, and removed by repair.
+        const anomalies = (await backend.scan()).anomalies.filter(
+          (a) => !(a.type === 'UNEXPECTED_FILE' && parseTempName(basename(a.path))?.target.endsWith('.lock') === true),
+        );
+        expect(anomalies.map((a) => a.type)).toEqual(tails.map(() => 'TRUNCATED_LINE'));
+        expect((await backend.recover({ mode: 'repair' })).postScan.anomalies).toEqual([]);
+        await backend.close();
+        expect(await leftovers(dirname(path))).toEqual([]);
 
-      const seqs = lines.map((line) => sequenceOf(line).seq);
-      const first = seqs[0] ?? 0;
-      expect(seqs).toEqual(seqs.map((_, i) => first + i));
-      // Only a full set deletes its oldest file, and a kill mid-rotation can leave one slot empty:
-      // with two or more slots free nothing was deleted, so the run starts at the first write.
-      if (files.length < maxFiles - 1) expect(first).toBe(0);
-      // Acknowledged writes before the run went with deleted files (bounded disk); none after it may be missing.
-      const missing = [...ack].filter((seq) => seq >= first + seqs.length);
-      lost += missing.length;
-      expect(missing).toEqual([]);
-      recordsChecked += lines.length;
-    }
-    reportFigures(test, { killsSurvived: rounds, rotatedFilesSeen: rotations, recordsChecked, recordsLost: lost });
-  }, 90_000);
+        const seqs = lines.map((line) => sequenceOf(line).seq);
+        const first = seqs[0] ?? 0;
+        expect(seqs).toEqual(seqs.map((_, i) => first + i));
+        // Only a full set deletes its oldest file, and a kill mid-rotation can leave one slot empty:
+        // with two or more slots free nothing was deleted, so the run starts at the first write.
+        if (files.length < maxFiles - 1) expect(first).toBe(0);
+        // Acknowledged writes before the run went with deleted files (bounded disk); none after it may be missing.
+        const missing = [...ack].filter((seq) => seq >= first + seqs.length);
+        lost += missing.length;
+        expect(missing).toEqual([]);
+        recordsChecked += lines.length;
+      }
+      reportFigures(test, { killsSurvived: rounds, rotatedFilesSeen: rotations, recordsChecked, recordsLost: lost });
+    },
+    90_000,
+  );
 
   it("restarted after a power loss tore the active file (fsync 'always'), no acknowledged write is lost", async () => {
     const test = 'rotating crash writer restart cycles';
@@ -122,7 +134,13 @@ describe('SIGKILL of a rotating writer', () => {
     await backend.close();
     const present = new Set((await readSet(path, maxFiles)).lines.filter((line) => inspectLine(line).ok).map((line) => JSON.stringify(sequenceOf(line))));
     const lostByRun = acks.map((ack, run) => ({ run, missing: [...ack].filter((seq) => !present.has(JSON.stringify({ run, seq }))) }));
-    reportFigures(test, { killsSurvived: acks.length, simulatedPowerLosses: acks.length, tornTails, recordsChecked: present.size, recordsLost: lostByRun.reduce((n, r) => n + r.missing.length, 0) });
+    reportFigures(test, {
+      killsSurvived: acks.length,
+      simulatedPowerLosses: acks.length,
+      tornTails,
+      recordsChecked: present.size,
+      recordsLost: lostByRun.reduce((n, r) => n + r.missing.length, 0),
+    });
     expect(lostByRun).toEqual(acks.map((_, run) => ({ run, missing: [] })));
   }, 60_000);
 });
@@ -139,7 +157,9 @@ describe('SIGKILL of recoveries and compactions of a damaged rotating set', () =
     // A set of ~30 files, then damage: garbage lines inside some members, a torn tail on the active one.
     const seedBackend = new RotatingBackend({ path: join(original, 'store.ndjson'), maxBytes, maxFiles, fsync: 'never' });
     const records: PersistedRecord[] = Array.from({ length: 3_000 }, (_, i) => sampleRecord(i, rng));
-    await Promise.all(records.map((r) => (r.kind === 'event' ? seedBackend.recordEvent(r) : r.kind === 'audit' ? seedBackend.recordAudit(r) : seedBackend.recordDeadLetter(r))));
+    await Promise.all(
+      records.map((r) => (r.kind === 'event' ? seedBackend.recordEvent(r) : r.kind === 'audit' ? seedBackend.recordAudit(r) : seedBackend.recordDeadLetter(r))),
+    );
     await seedBackend.close();
     const files = await members(join(original, 'store.ndjson'), maxFiles);
     expect(files.length).toBeGreaterThan(10);
@@ -149,7 +169,10 @@ describe('SIGKILL of recoveries and compactions of a damaged rotating set', () =
       lines.splice(rng.int(0, lines.length), 0, Buffer.from(rng.pick(['{"kind": "ev', '[]', '\u0000\u0001', '{"kind": "ghost", "timestamp": 1}'])));
       await writeFile(file, Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])));
     }
-    await writeFile(join(original, 'store.ndjson'), Buffer.concat([await readFile(join(original, 'store.ndjson')), Buffer.from(encodeRecord(records[0]!).slice(0, 30))]));
+    await writeFile(
+      join(original, 'store.ndjson'),
+      Buffer.concat([await readFile(join(original, 'store.ndjson')), Buffer.from(encodeRecord(records[0]!).slice(0, 30))]),
+    );
 
     // Expected: the valid lines of the set, in order; after compaction, those retention keeps.
     const before = await readSet(join(original, 'store.ndjson'), maxFiles);
@@ -157,14 +180,27 @@ describe('SIGKILL of recoveries and compactions of a damaged rotating set', () =
     const items: RetentionItem[] = valid.map((line) => ({ kind: decodeRecord(line).kind, timestamp: decodeRecord(line).timestamp, bytes: line.length + 1 }));
     const mask = retainedMask(items, retention, Date.now());
     const retained = valid.filter((_, i) => mask[i]);
-    const idsByKind = (lines: readonly Buffer[]) => JSON.stringify(['event', 'audit', 'dead_letter'].map((k) => lines.map(decodeRecord).filter((r) => r.kind === k).map((r) => r.id)));
+    const idsByKind = (lines: readonly Buffer[]) =>
+      JSON.stringify(
+        ['event', 'audit', 'dead_letter'].map((k) =>
+          lines
+            .map(decodeRecord)
+            .filter((r) => r.kind === k)
+            .map((r) => r.id),
+        ),
+      );
     const oldView = idsByKind(valid);
     const newView = idsByKind(retained);
 
     // How long an uninterrupted compaction takes, so the kills spread over it.
     const reference = join(root, 'reference');
     await cp(original, reference, { recursive: true });
-    const timing = procs.start('rotating-rewrite.mjs', [join(reference, 'store.ndjson'), String(maxBytes), String(maxFiles), `compact:${JSON.stringify(retention)}`]);
+    const timing = procs.start('rotating-rewrite.mjs', [
+      join(reference, 'store.ndjson'),
+      String(maxBytes),
+      String(maxFiles),
+      `compact:${JSON.stringify(retention)}`,
+    ]);
     await timing.waitFor((lines) => lines.includes('start'));
     const began = Date.now();
     await timing.waitFor((lines) => lines.includes('done'));
@@ -203,11 +239,22 @@ describe('SIGKILL of recoveries and compactions of a damaged rotating set', () =
       await backend.close();
       const after = await readSet(path, maxFiles);
       expect(after.tails).toEqual([]);
-      expect(Buffer.concat(after.lines.flatMap((l) => [l, Buffer.from('\n')])).equals(Buffer.concat(retained.flatMap((l) => [l, Buffer.from('\n')])))).toBe(true);
+      expect(Buffer.concat(after.lines.flatMap((l) => [l, Buffer.from('\n')])).equals(Buffer.concat(retained.flatMap((l) => [l, Buffer.from('\n')])))).toBe(
+        true,
+      );
       expect(await leftovers(dir)).toEqual([]);
       expect((await readdir(dir)).filter((n) => !/^store\.ndjson(\.\d+)?$/.test(n))).toEqual([]);
     }
-    reportFigures(test, { killsSurvived: kills, rounds, files: files.length, compactionMs: duration, outcomes, retention, recordsChecked: retained.length * rounds, recordsLost: 0 });
+    reportFigures(test, {
+      killsSurvived: kills,
+      rounds,
+      files: files.length,
+      compactionMs: duration,
+      outcomes,
+      retention,
+      recordsChecked: retained.length * rounds,
+      recordsLost: 0,
+    });
   }, 120_000);
 });
 
@@ -215,7 +262,8 @@ describe('rotating file modes', () => {
   it('rotated members are 0600 like the active file', async () => {
     const path = join(await dirs.make(), 'store.ndjson');
     const backend = new RotatingBackend({ path, maxBytes: 2_048, maxFiles: 4, fsync: 'never' });
-    for (let i = 0; i < 100; i++) await backend.recordEvent(createEvent({ systemId: 'm', actorAddress: `m:${i}`, eventType: 'ActorStarted', payload: { pad: 'x'.repeat(100) } }));
+    for (let i = 0; i < 100; i++)
+      await backend.recordEvent(createEvent({ systemId: 'm', actorAddress: `m:${i}`, eventType: 'ActorStarted', payload: { pad: 'x'.repeat(100) } }));
     await backend.close();
     const files = await members(path, 4);
     expect(files).toHaveLength(4);

@@ -110,16 +110,22 @@ describe('quarantine paths', () => {
     await writeFile(path, damaged);
     await writeFile(join(root, 'not-a-dir'), 'x');
     const backend = new NdjsonBackend({ path });
-    await expect(backend.recover({ mode: 'quarantine', quarantineDir: join(root, 'not-a-dir') })).rejects.toMatchObject({ code: expect.stringMatching(/^PAPYRA_/) });
+    await expect(backend.recover({ mode: 'quarantine', quarantineDir: join(root, 'not-a-dir') })).rejects.toMatchObject({
+      code: expect.stringMatching(/^PAPYRA_/),
+    });
     await expect(backend.recover({ mode: 'quarantine', quarantineDir: '' })).rejects.toMatchObject({ code: 'PAPYRA_INVALID_CONFIG' });
     await backend.close();
     expect(await readFile(path, 'utf8')).toBe(damaged);
 
     await mkdir(join(root, 'work'));
     // Relative paths are relative to the working directory, as in any command.
-    const cli = await promisify(execFile)(process.execPath, [bin, 'persistence', 'recover', '--mode', 'quarantine', '--quarantine-dir', '../q', '--path', '../store.ndjson', '--json'], {
-      cwd: join(root, 'work'),
-    });
+    const cli = await promisify(execFile)(
+      process.execPath,
+      [bin, 'persistence', 'recover', '--mode', 'quarantine', '--quarantine-dir', '../q', '--path', '../store.ndjson', '--json'],
+      {
+        cwd: join(root, 'work'),
+      },
+    );
     expect(JSON.parse(cli.stdout)).toMatchObject({ clean: true });
     expect(await readdir(join(root, 'q'))).toHaveLength(1);
     expect(await tree(root)).toEqual(['not-a-dir', 'q', `q/${(await readdir(join(root, 'q')))[0]}`, 'store.ndjson', 'work']);
@@ -178,7 +184,15 @@ describe('credentials never leak', () => {
         ['redis wrong password', `redis://default:${secret}@127.0.0.1:${guarded.port}`],
       ] as const) {
         const capture = captureLogger();
-        const backend = new RedisBackend({ url, prefix: 'reliability-sec', logger: capture.logger, connectTimeoutMs: 300, readyTimeoutMs: 600, commandTimeoutMs: 600, flushTimeoutMs: 800 });
+        const backend = new RedisBackend({
+          url,
+          prefix: 'reliability-sec',
+          logger: capture.logger,
+          connectTimeoutMs: 300,
+          readyTimeoutMs: 600,
+          commandTimeoutMs: 600,
+          flushTimeoutMs: 800,
+        });
         const errors = await exercise(backend);
         expect(errors.length).toBeGreaterThan(0);
         found.push(...leaks(what, errors, capture.entries));
@@ -197,7 +211,12 @@ describe('credentials never leak', () => {
       ['postgres no such database', `postgres://postgres:${secret}@127.0.0.1:5432/papyra_reliability_no_such_db`],
     ] as const) {
       const capture = captureLogger();
-      const backend = new PostgresBackend({ connectionString, logger: capture.logger, connectionTimeoutMillis: 500, applicationName: 'papyra-reliability-sec' });
+      const backend = new PostgresBackend({
+        connectionString,
+        logger: capture.logger,
+        connectionTimeoutMillis: 500,
+        applicationName: 'papyra-reliability-sec',
+      });
       const errors = await exercise(backend);
       expect(errors.length).toBeGreaterThan(0);
       found.push(...leaks(what, errors, capture.entries));

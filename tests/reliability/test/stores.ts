@@ -15,7 +15,18 @@ export function sampleRecord(i: number, rng: Rng, base = 1_700_000_000_000): Per
   const pad = 'x'.repeat(rng.int(0, 400));
   switch (i % 4) {
     case 1:
-      return createAudit({ systemId: 'fill', timestamp, totalActors: i, aliveActors: i, stoppingActors: 0, restartingActors: 0, registrySize: i, registryOrphans: [], registryDead: [], deadLettersCount: 0 });
+      return createAudit({
+        systemId: 'fill',
+        timestamp,
+        totalActors: i,
+        aliveActors: i,
+        stoppingActors: 0,
+        restartingActors: 0,
+        registrySize: i,
+        registryOrphans: [],
+        registryDead: [],
+        deadLettersCount: 0,
+      });
     case 3:
       return createDeadLetter({ systemId: 'fill', timestamp, target: `fill:${i}`, messageType: 'Ping', payload: { i, pad, text: 'grüße ✓' } });
     default:

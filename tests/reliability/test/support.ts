@@ -54,14 +54,12 @@ export function reportFigures(test: string, figures: Record<string, unknown>): v
   console.log(`[${test}] figures ${JSON.stringify(figures)}`);
 }
 
-
 /** Names of the temp files our rewrites leave beside a file when killed. */
 export async function leftovers(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((name) => parseTempName(name) !== null);
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 
 const childScript = (name: string) => fileURLToPath(new URL(`./children/${name}`, import.meta.url));
 

@@ -13,7 +13,17 @@ import { PostgresBackend } from '@papyra/backend-postgres';
 import { RedisBackend } from '@papyra/backend-redis';
 import { RotatingBackend } from '@papyra/backend-rotating';
 import { decodeRecord, readRecords, type PersistenceBackend, type RecordKind } from '@papyra/persistence-contract';
-import { ARCHIVE_FILES, contentId, diffSources, exportArchive, importArchive, migrateStore, verifyArchive, type RecordSource, type TransferReport } from '@papyra/persistence-contract/archive';
+import {
+  ARCHIVE_FILES,
+  contentId,
+  diffSources,
+  exportArchive,
+  importArchive,
+  migrateStore,
+  verifyArchive,
+  type RecordSource,
+  type TransferReport,
+} from '@papyra/persistence-contract/archive';
 import { children, codeOf, prng, reportFigures, seedFor, sleep, tempDirs } from './support.js';
 
 // Sized for CI while transfers write one record at a time (see RELIABILITY.md): raise with
@@ -191,64 +201,76 @@ describe('backup, restore and migration', () => {
       { op: 'migrate', target: 'ndjson' },
       { op: 'migrate', target: 'postgres' },
     ] as const;
-    it.each(scenarios)('$op into $target', async ({ op, target }) => {
-      const test = `transfer kill ${op} ${target}`;
-      const rng = prng(seedFor(test));
-      const dir = await dirs.make();
-      const sourceFile = join(dir, 'source.ndjson');
-      const records = killRecords(target);
-      await run({ op: 'fill', target: { ndjson: sourceFile }, records, seed: rng.int(0, 2 ** 31) });
-      let source: Spec = { ndjson: sourceFile };
-      if (op === 'import') {
-        source = { archive: join(dir, 'archive') };
-        await exportArchive(open({ ndjson: sourceFile }), source.archive);
-      }
-      const targetSpec: Spec = target === 'ndjson' ? { ndjson: join(dir, 'target.ndjson') } : { postgres: uniqueSchema() };
-      const job: Job = { op, source, target: targetSpec, journal: join(dir, 'transfer.journal'), batchSize: rng.int(5, Math.max(5, Math.floor(records / 16))) }; // ≥ 16 batches: 4 kills of ≤ 3 checkpoints each land mid-transfer
+    it.each(scenarios)(
+      '$op into $target',
+      async ({ op, target }) => {
+        const test = `transfer kill ${op} ${target}`;
+        const rng = prng(seedFor(test));
+        const dir = await dirs.make();
+        const sourceFile = join(dir, 'source.ndjson');
+        const records = killRecords(target);
+        await run({ op: 'fill', target: { ndjson: sourceFile }, records, seed: rng.int(0, 2 ** 31) });
+        let source: Spec = { ndjson: sourceFile };
+        if (op === 'import') {
+          source = { archive: join(dir, 'archive') };
+          await exportArchive(open({ ndjson: sourceFile }), source.archive);
+        }
+        const targetSpec: Spec = target === 'ndjson' ? { ndjson: join(dir, 'target.ndjson') } : { postgres: uniqueSchema() };
+        const job: Job = {
+          op,
+          source,
+          target: targetSpec,
+          journal: join(dir, 'transfer.journal'),
+          batchSize: rng.int(5, Math.max(5, Math.floor(records / 16))),
+        }; // ≥ 16 batches: 4 kills of ≤ 3 checkpoints each land mid-transfer
 
-      const kills = 4;
-      let finishedBeforeKill = 0;
-      for (let k = 0; k < kills; k++) {
-        const child = procs.start('transfer-run.mjs', [JSON.stringify(job)]);
-        await child.waitFor((lines) => lines.includes('ready'));
-        // A random instant: after 0–3 checkpoints of this run (at least 1 after the first kill, so
-        // the journal moves on), then 0–20 ms more: mid-batch, mid-flush, mid-rename or at startup.
-        const checkpoints = rng.int(k === 0 ? 0 : 1, 3);
-        await child.waitFor((lines) => lines.filter((l) => l.startsWith('p ')).length >= checkpoints || lines.some((l) => l.startsWith('done'))).catch(() => undefined);
-        await sleep(rng.int(0, 20));
-        await child.kill();
-        // A child that failed on its own (not killed, not done) would pass for a kill: refuse it.
-        const code = await child.exited;
-        if (code !== null && code !== 0) throw new Error(`transfer-run.mjs exited ${code} before the kill: ${child.stderr()}`);
-        if (child.lines.some((l) => l.startsWith('done'))) finishedBeforeKill += 1;
-      }
-      const resumed = await run(job);
-      const again = await run(job);
-      expect(again.written).toBe(0);
+        const kills = 4;
+        let finishedBeforeKill = 0;
+        for (let k = 0; k < kills; k++) {
+          const child = procs.start('transfer-run.mjs', [JSON.stringify(job)]);
+          await child.waitFor((lines) => lines.includes('ready'));
+          // A random instant: after 0–3 checkpoints of this run (at least 1 after the first kill, so
+          // the journal moves on), then 0–20 ms more: mid-batch, mid-flush, mid-rename or at startup.
+          const checkpoints = rng.int(k === 0 ? 0 : 1, 3);
+          await child
+            .waitFor((lines) => lines.filter((l) => l.startsWith('p ')).length >= checkpoints || lines.some((l) => l.startsWith('done')))
+            .catch(() => undefined);
+          await sleep(rng.int(0, 20));
+          await child.kill();
+          // A child that failed on its own (not killed, not done) would pass for a kill: refuse it.
+          const code = await child.exited;
+          if (code !== null && code !== 0) throw new Error(`transfer-run.mjs exited ${code} before the kill: ${child.stderr()}`);
+          if (child.lines.some((l) => l.startsWith('done'))) finishedBeforeKill += 1;
+        }
+        const resumed = await run(job);
+        const again = await run(job);
+        expect(again.written).toBe(0);
 
-      const store = open(targetSpec);
-      const origin = 'archive' in source ? source : open(source);
-      const counted = await census(store);
-      const lost = [...(await census(origin)).ids].filter((id) => !counted.ids.has(id)).length;
-      const diff = await diffSources(origin, store);
-      reportFigures(test, {
-        records,
-        batchSize: job.batchSize,
-        kills,
-        finishedBeforeKill,
-        resumedWritten: resumed.written,
-        resumedSkipped: resumed.skipped,
-        recognisedById: resumed.alreadyPresent,
-        recordsLost: lost,
-        duplicates: counted.records - counted.ids.size,
-      });
-      expect(counts(counted)).toEqual({ records, distinctIds: records });
-      // The kills did interrupt transfers (a child that finished first proves nothing), and the
-      // resumed run started from the journal, not from the beginning.
-      expect(finishedBeforeKill).toBeLessThan(kills);
-      expect(resumed.skipped).toBeGreaterThan(0);
-      expect({ differences: diff.differences, first: diff.first.slice(0, 3) }).toEqual({ differences: 0, first: [] });
-    }, 120_000);
+        const store = open(targetSpec);
+        const origin = 'archive' in source ? source : open(source);
+        const counted = await census(store);
+        const lost = [...(await census(origin)).ids].filter((id) => !counted.ids.has(id)).length;
+        const diff = await diffSources(origin, store);
+        reportFigures(test, {
+          records,
+          batchSize: job.batchSize,
+          kills,
+          finishedBeforeKill,
+          resumedWritten: resumed.written,
+          resumedSkipped: resumed.skipped,
+          recognisedById: resumed.alreadyPresent,
+          recordsLost: lost,
+          duplicates: counted.records - counted.ids.size,
+        });
+        expect(counts(counted)).toEqual({ records, distinctIds: records });
+        // The kills did interrupt transfers (a child that finished first proves nothing), and the
+        // resumed run started from the journal, not from the beginning.
+        expect(finishedBeforeKill).toBeLessThan(kills);
+        expect(resumed.skipped).toBeGreaterThan(0);
+        expect({ differences: diff.differences, first: diff.first.slice(0, 3) }).toEqual({ differences: 0, first: [] });
+      },
+      120_000,
+    );
   });
 
   it('any single changed byte in an archive file makes verifyArchive fail, and importArchive refuse it', async () => {

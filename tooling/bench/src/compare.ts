@@ -60,16 +60,22 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   let committed: BenchRecord;
   try {
-    committed = load(option('--committed'), () => execFileSync('git', ['show', 'HEAD:benchmarks.json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+    committed = load(option('--committed'), () =>
+      execFileSync('git', ['show', 'HEAD:benchmarks.json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
   } catch (error) {
     console.error(`No committed run to compare with (${error instanceof Error ? error.message.split('\n')[0] : String(error)}).`);
     process.exit(0);
   }
   if (committed.quick !== current.quick) console.error('warning: one run is --quick and the other is not; their ratios are not comparable');
   const verdicts = compareRuns(committed, current);
-  const rows = verdicts.map((v) => `| ${v.fell ? '**fell**' : 'ok'} | ${v.name} | ${v.committed.toFixed(2)}× | ${v.current.toFixed(2)}× | ±${v.allowed.toFixed(2)} |`);
+  const rows = verdicts.map(
+    (v) => `| ${v.fell ? '**fell**' : 'ok'} | ${v.name} | ${v.committed.toFixed(2)}× | ${v.current.toFixed(2)}× | ±${v.allowed.toFixed(2)} |`,
+  );
   console.log(['| verdict | figure | committed | current | allowed |', '| --- | --- | --- | --- | --- |', ...rows].join('\n'));
   const fell = verdicts.filter((v) => v.fell);
-  console.log(`\n${verdicts.length} ratios compared (committed ${committed.date.slice(0, 10)}, current ${current.date.slice(0, 10)}); ${fell.length} fell by more than the committed spread.`);
+  console.log(
+    `\n${verdicts.length} ratios compared (committed ${committed.date.slice(0, 10)}, current ${current.date.slice(0, 10)}); ${fell.length} fell by more than the committed spread.`,
+  );
   process.exit(fell.length ? 1 : 0);
 }

@@ -4,7 +4,13 @@ import { createAudit, createEvent, decodeRecord, encodeRecord, type PersistedEve
 export function makeEvents(n: number): PersistedEvent[] {
   const base = Date.now();
   return Array.from({ length: n }, (_, i) =>
-    createEvent({ systemId: 'bench', actorAddress: `bench:${(i % 100) + 1}`, eventType: i % 7 ? 'ActorStarted' : 'ActorCrashed', payload: { reason: 'benchmark', n: i }, timestamp: base + i }),
+    createEvent({
+      systemId: 'bench',
+      actorAddress: `bench:${(i % 100) + 1}`,
+      eventType: i % 7 ? 'ActorStarted' : 'ActorCrashed',
+      payload: { reason: 'benchmark', n: i },
+      timestamp: base + i,
+    }),
   );
 }
 
@@ -16,8 +22,25 @@ export function writeStore(path: string, n: number): void {
   for (let i = 0; i < n; i++) {
     const record =
       i % 10 === 9
-        ? createAudit({ systemId: 'bench', timestamp: base + i, totalActors: 3, aliveActors: 2, stoppingActors: 0, restartingActors: 1, registrySize: 3, registryOrphans: [], registryDead: [], deadLettersCount: 0 })
-        : createEvent({ systemId: 'bench', actorAddress: `bench:${(i % 100) + 1}`, eventType: 'ActorStarted', payload: { reason: 'benchmark', n: i }, timestamp: base + i });
+        ? createAudit({
+            systemId: 'bench',
+            timestamp: base + i,
+            totalActors: 3,
+            aliveActors: 2,
+            stoppingActors: 0,
+            restartingActors: 1,
+            registrySize: 3,
+            registryOrphans: [],
+            registryDead: [],
+            deadLettersCount: 0,
+          })
+        : createEvent({
+            systemId: 'bench',
+            actorAddress: `bench:${(i % 100) + 1}`,
+            eventType: 'ActorStarted',
+            payload: { reason: 'benchmark', n: i },
+            timestamp: base + i,
+          });
     chunk.push(encodeRecord(record));
     if (chunk.length === 10_000) {
       writeSync(fd, chunk.join('\n') + '\n');
@@ -38,7 +61,7 @@ export function readableLines(path: string, decode: boolean): number {
   let lines = 0;
   let tail = Buffer.alloc(0);
   try {
-    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) {
+    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0;) {
       for (let at = buffer.indexOf(10); at >= 0 && at < n; at = buffer.indexOf(10, at + 1)) lines += 1;
       tail = Buffer.from(buffer.subarray(Math.max(0, n - 64 * 1024), n));
     }

@@ -12,7 +12,14 @@ import { persistedSection } from './sections/persisted.js';
 import { postgresSection } from './sections/postgres.js';
 import { redisSection } from './sections/redis.js';
 
-export const SECTIONS = { ndjson: ndjsonSection, redis: redisSection, postgres: postgresSection, actors: actorsSection, persisted: persistedSection, cli: cliSection } as const;
+export const SECTIONS = {
+  ndjson: ndjsonSection,
+  redis: redisSection,
+  postgres: postgresSection,
+  actors: actorsSection,
+  persisted: persistedSection,
+  cli: cliSection,
+} as const;
 export type SectionName = keyof typeof SECTIONS;
 
 export interface BenchOptions {
@@ -121,7 +128,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   const env = await environment();
   const outcome = await runBench({ sections: names.length ? (names as SectionName[]) : undefined, quick });
-  const record: BenchRecord = { date: new Date().toISOString(), command: `pnpm bench${args.length ? ' ' + args.join(' ') : ''}`, quick, environment: env, ...outcome };
+  const record: BenchRecord = {
+    date: new Date().toISOString(),
+    command: `pnpm bench${args.length ? ' ' + args.join(' ') : ''}`,
+    quick,
+    environment: env,
+    ...outcome,
+  };
   const text = report(record);
   console.log(text);
   // A partial run must not overwrite the full table.

@@ -37,7 +37,12 @@ describe('pnpm bench:compare', () => {
   });
 
   it('compares ratios only, matched by id', () => {
-    const current = { results: [evaluate({ id: 'absolute', section: 's', name: 'absolute', subject: { label: 'x', unit: 'MB', values: [500] } }), evaluate(figure('new-row', 'rec/s', [1], [100]))] };
+    const current = {
+      results: [
+        evaluate({ id: 'absolute', section: 's', name: 'absolute', subject: { label: 'x', unit: 'MB', values: [500] } }),
+        evaluate(figure('new-row', 'rec/s', [1], [100])),
+      ],
+    };
     expect(compareRuns(committed, current)).toEqual([]);
   });
 });

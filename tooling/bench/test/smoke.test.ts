@@ -28,7 +28,9 @@ if (!cliBuilt && !ci) console.warn('\n!!! bench smoke test: apps/cli is not buil
 // The harness must not rot: every section runs end to end at tiny sizes (no timing asserted).
 describe('pnpm bench --quick', () => {
   it('measures every figure, with its baseline where it has one, counting completed work', async () => {
-    const sections = (Object.keys(SECTIONS) as SectionName[]).filter((s) => ci || (s === 'cli' ? cliBuilt : s === 'redis' || s === 'postgres' ? services[s] : true));
+    const sections = (Object.keys(SECTIONS) as SectionName[]).filter(
+      (s) => ci || (s === 'cli' ? cliBuilt : s === 'redis' || s === 'postgres' ? services[s] : true),
+    );
     const outcome = await runBench({ quick: true, sections, log: () => {} });
     expect(outcome.failures).toEqual([]);
     // persisted: the lifecycle to each store beside none (ndjson ×3, redis, postgres), then crash → restart p50 and p99.
@@ -43,7 +45,18 @@ describe('pnpm bench --quick', () => {
     }
     // Every SPEC §11 target is still measured.
     const targeted = outcome.results.filter((r) => r.target).map((r) => r.id);
-    expect(targeted).toEqual(expect.arrayContaining(['ndjson.append.vs-batched', 'ndjson.append.vs-pino', 'ndjson.fsync-always.group-commit', 'ndjson.scan', 'ndjson.list-tail', 'actors.ping-pong.vs-bare', 'actors.ping-pong.vs-nact', 'actors.memory-flat']));
+    expect(targeted).toEqual(
+      expect.arrayContaining([
+        'ndjson.append.vs-batched',
+        'ndjson.append.vs-pino',
+        'ndjson.fsync-always.group-commit',
+        'ndjson.scan',
+        'ndjson.list-tail',
+        'actors.ping-pong.vs-bare',
+        'actors.ping-pong.vs-nact',
+        'actors.memory-flat',
+      ]),
+    );
     expect(outcome.load.map((l) => l.section)).toEqual(sections);
   }, 240_000);
 });

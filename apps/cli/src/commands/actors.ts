@@ -59,7 +59,12 @@ export const explainCommand = defineCommand({
   async run(ctx, args) {
     const explanation = await explainActor(ctx.backend, args.actor);
     if (explanation.entries.length === 0) {
-      return { exitCode: ExitCode.ok, data: { ...explanation }, text: `No stored facts about ${args.actor} in ${ctx.store}.`, hint: 'papyra actors lists the addresses the store knows.' };
+      return {
+        exitCode: ExitCode.ok,
+        data: { ...explanation },
+        text: `No stored facts about ${args.actor} in ${ctx.store}.`,
+        hint: 'papyra actors lists the addresses the store knows.',
+      };
     }
     const { policy, summary } = explanation;
     const lines = [
@@ -82,7 +87,10 @@ export const explainCommand = defineCommand({
             return `${at}  ${e.what}`;
         }
       }),
-      ...explanation.storms.map((s, i) => `${i === 0 ? '\n' : ''}storm ${i + 1}: ${s.restarts} restarts from ${formatTime(s.start)} to ${formatTime(s.end)}; began with: ${s.firstCrash.error ?? 'unknown error'}`),
+      ...explanation.storms.map(
+        (s, i) =>
+          `${i === 0 ? '\n' : ''}storm ${i + 1}: ${s.restarts} restarts from ${formatTime(s.start)} to ${formatTime(s.end)}; began with: ${s.firstCrash.error ?? 'unknown error'}`,
+      ),
     ];
     return { exitCode: ExitCode.ok, data: { ...explanation }, text: lines.join('\n') };
   },

@@ -49,7 +49,12 @@ export const exportCommand = defineCommand({
       tool: { name: '@papyra/cli', version: VERSION },
       onProgress: ({ records }) => ctx.progress.onProgress?.({ phase: 'export', processed: records, total: null, unit: 'records' }),
     });
-    const rows = Object.entries(manifest.files).map(([file, f]) => [file, f.records.toLocaleString('en-US'), f.bytes.toLocaleString('en-US'), f.sha256.slice(0, 16)]);
+    const rows = Object.entries(manifest.files).map(([file, f]) => [
+      file,
+      f.records.toLocaleString('en-US'),
+      f.bytes.toLocaleString('en-US'),
+      f.sha256.slice(0, 16),
+    ]);
     const text = [
       `Exported ${plural(manifest.totals.records, 'record')} from ${ctx.store} to ${dir}`,
       '',
@@ -101,7 +106,10 @@ export async function verifyResult(archive: string, cwd: string): Promise<Comman
   const result = await verifyArchive(dir);
   const lines = result.ok
     ? [`The archive ${dir} is intact: ${plural(result.records, 'record')}; every sha256 and count matches its manifest.`]
-    : [`The archive ${dir} is damaged: ${plural(result.problems.length, 'problem')}`, ...result.problems.slice(0, 20).map((p) => `  ${p.file}${p.line === null ? '' : `:${p.line}`} ${p.detail}`)];
+    : [
+        `The archive ${dir} is damaged: ${plural(result.problems.length, 'problem')}`,
+        ...result.problems.slice(0, 20).map((p) => `  ${p.file}${p.line === null ? '' : `:${p.line}`} ${p.detail}`),
+      ];
   return { exitCode: result.ok ? ExitCode.ok : ExitCode.anomalies, data: { archive: dir, ...result }, text: lines.join('\n') };
 }
 

@@ -24,11 +24,22 @@ export const doctorCommand = defineCommand({
       `Papyra doctor: ${ctx.store}`,
       indent(
         keyValues([
-          ...(ctx.storeInfo['exists'] === false ? [['store', 'does not exist: read as an empty store (--require-existing fails instead)'] as [string, string]] : []),
+          ...(ctx.storeInfo['exists'] === false
+            ? [['store', 'does not exist: read as an empty store (--require-existing fails instead)'] as [string, string]]
+            : []),
           ['check', `startup check, mode ${args.mode}`],
-          ['records', [plural(stats.events.records, 'event'), plural(stats.audits.records, 'audit'), plural(stats.deadLetters.records, 'dead letter')].join(' · ')],
+          [
+            'records',
+            [plural(stats.events.records, 'event'), plural(stats.audits.records, 'audit'), plural(stats.deadLetters.records, 'dead letter')].join(' · '),
+          ],
           ['time span', `${formatTime(stats.total.oldest)} → ${formatTime(stats.total.newest)}`],
-          ['capabilities', caps.filter(([, v]) => v).map(([k]) => k).join(', ') || 'none'],
+          [
+            'capabilities',
+            caps
+              .filter(([, v]) => v)
+              .map(([k]) => k)
+              .join(', ') || 'none',
+          ],
         ]),
       ),
       ...lines.map((l) => indent(l)),

@@ -31,11 +31,7 @@ function query(ctx: CommandContext, args: ListArgs): ListQuery {
  * Lists with the backend's own query; with a filter, lists every record since `since` and applies
  * the contract's `applyListQuery` to the matches, so `--limit` still means "the newest N matches".
  */
-async function list<T extends PersistedRecord>(
-  fetch: (q?: ListQuery) => Promise<T[]>,
-  q: ListQuery,
-  filter: ((r: T) => boolean) | undefined,
-): Promise<T[]> {
+async function list<T extends PersistedRecord>(fetch: (q?: ListQuery) => Promise<T[]>, q: ListQuery, filter: ((r: T) => boolean) | undefined): Promise<T[]> {
   if (!filter) return fetch(q);
   const all = await fetch(q.since === undefined ? {} : { since: q.since });
   return applyListQuery(all.filter(filter), { ...(q.limit !== undefined && { limit: q.limit }), ...(q.order !== undefined && { order: q.order }) });
@@ -117,7 +113,16 @@ export const auditsCommand = defineCommand({
       [{ header: 'TIME' }, n('TOTAL'), n('ALIVE'), n('STOPPING'), n('RESTARTING'), n('REGISTRY'), n('ORPHANS'), n('DEAD'), n('DEAD LETTERS')],
       (a) => [
         formatTime(a.timestamp),
-        ...[a.totalActors, a.aliveActors, a.stoppingActors, a.restartingActors, a.registrySize, a.registryOrphans.length, a.registryDead.length, a.deadLettersCount].map(String),
+        ...[
+          a.totalActors,
+          a.aliveActors,
+          a.stoppingActors,
+          a.restartingActors,
+          a.registrySize,
+          a.registryOrphans.length,
+          a.registryDead.length,
+          a.deadLettersCount,
+        ].map(String),
       ],
       'audits',
       {},
@@ -161,13 +166,27 @@ export const summaryCommand = defineCommand({
     const summary = summarize(await readAll(ctx.backend));
     const damaged = await damagedSkipped(ctx);
     const counts = (title: string, rows: Count[]) =>
-      rows.length === 0 ? [] : ['', title, indent(table([{ header: 'NAME' }, { header: 'COUNT', align: 'right' }], rows.map((r) => [r.name, String(r.count)])))];
+      rows.length === 0
+        ? []
+        : [
+            '',
+            title,
+            indent(
+              table(
+                [{ header: 'NAME' }, { header: 'COUNT', align: 'right' }],
+                rows.map((r) => [r.name, String(r.count)]),
+              ),
+            ),
+          ];
     const a = summary.latestAudit;
     const text = [
       `Summary of ${ctx.store}`,
       indent(
         keyValues([
-          ['records', [plural(summary.counts.events, 'event'), plural(summary.counts.audits, 'audit'), plural(summary.counts.deadLetters, 'dead letter')].join(' · ')],
+          [
+            'records',
+            [plural(summary.counts.events, 'event'), plural(summary.counts.audits, 'audit'), plural(summary.counts.deadLetters, 'dead letter')].join(' · '),
+          ],
           ['time span', `${formatTime(summary.timeRange.oldest)} → ${formatTime(summary.timeRange.newest)}`],
         ]),
       ),

@@ -14,7 +14,9 @@ export const metricsCommand = defineCommand({
     const stored = await storeFigures(ctx);
     const damaged = await damagedSkipped(ctx);
     const counters = ctx.backend.metrics.snapshot();
-    const text = [`Stored in ${ctx.store}`, statsTable(stored), '', 'Counters of this papyra process:', indent(counterLines(counters)), '', SCOPE_NOTE].join('\n');
+    const text = [`Stored in ${ctx.store}`, statsTable(stored), '', 'Counters of this papyra process:', indent(counterLines(counters)), '', SCOPE_NOTE].join(
+      '\n',
+    );
     return {
       exitCode: ExitCode.ok,
       data: { backend: ctx.backend.name, stored, damagedSkipped: damaged.count, process: counters, note: SCOPE_NOTE },

@@ -1,4 +1,13 @@
-import { STARTUP_MODES, checkStartup, hasRetention, type PersistedRecord, type RecoveryConfig, type RecoveryReport, type ScanReport, type StartupMode } from '@papyra/persistence-contract';
+import {
+  STARTUP_MODES,
+  checkStartup,
+  hasRetention,
+  type PersistedRecord,
+  type RecoveryConfig,
+  type RecoveryReport,
+  type ScanReport,
+  type StartupMode,
+} from '@papyra/persistence-contract';
 import { resolve } from 'node:path';
 import { ExitCode, configError } from '../errors.js';
 import { brief, formatBytes, formatCount, formatDuration, formatTime, keyValues, plural, table } from '../format.js';
@@ -59,7 +68,10 @@ export const recoverCommand = defineCommand({
     return {
       exitCode: clean ? ExitCode.ok : ExitCode.anomalies,
       data: { clean, ...report },
-      text: [`Recovery (${report.mode}) of ${ctx.store}: ${clean ? 'the store is clean.' : `${remaining(report.postScan.anomalies.length)}.`}`, recoveryLines(report)].join('\n'),
+      text: [
+        `Recovery (${report.mode}) of ${ctx.store}: ${clean ? 'the store is clean.' : `${remaining(report.postScan.anomalies.length)}.`}`,
+        recoveryLines(report),
+      ].join('\n'),
       ...(!clean && { hint: recoverHint(report, ctx) }),
     };
   },
@@ -86,7 +98,9 @@ export function recoveryLines(report: RecoveryReport): string {
     ...report.quarantinedFiles.map((f): [string, string] => ['quarantined', f]),
     ['after', report.postScan.anomalies.length === 0 ? 'clean' : anomalyCount(report.postScan)],
   ];
-  const lines = keyValues(pairs).split('\n').map((l) => `  ${l}`);
+  const lines = keyValues(pairs)
+    .split('\n')
+    .map((l) => `  ${l}`);
   if (report.postScan.anomalies.length > 0) lines.push(...anomalyLines(report.postScan, '    '));
   else if (report.scan.anomalies.length > 0) lines.push('  removed:', ...anomalyLines(report.scan, '    '));
   return lines.join('\n');
@@ -159,8 +173,20 @@ export const inspectStoreCommand = defineCommand({
       indent(
         keyValues([
           ['backend', ctx.backend.name],
-          ['can', caps.filter(([, v]) => v).map(([k]) => k).join(', ') || 'nothing'],
-          ['cannot', caps.filter(([, v]) => !v).map(([k]) => k).join(', ') || '-'],
+          [
+            'can',
+            caps
+              .filter(([, v]) => v)
+              .map(([k]) => k)
+              .join(', ') || 'nothing',
+          ],
+          [
+            'cannot',
+            caps
+              .filter(([, v]) => !v)
+              .map(([k]) => k)
+              .join(', ') || '-',
+          ],
           ['retention', retentionText(ctx)],
         ]),
       ),
@@ -173,7 +199,11 @@ export const inspectStoreCommand = defineCommand({
       ['dead letters', latest.deadLetters],
     ] as const) {
       if (records.length === 0) continue;
-      lines.push('', `Newest ${plural(records.length, title.replace(/s$/, ''), title)}:`, ...records.map((r) => `  ${formatTime(r.timestamp)}  ${recordLine(r)}`));
+      lines.push(
+        '',
+        `Newest ${plural(records.length, title.replace(/s$/, ''), title)}:`,
+        ...records.map((r) => `  ${formatTime(r.timestamp)}  ${recordLine(r)}`),
+      );
     }
     const data: Record<string, unknown> = {
       backend: ctx.backend.name,
@@ -215,7 +245,10 @@ export function counterLines(m: ReturnType<CommandContext['backend']['metrics'][
   const counters = Object.entries(m).filter((e): e is [string, number] => typeof e[1] === 'number');
   return keyValues([
     ...counters.map(([k, v]): [string, string] => [k, String(v)]),
-    ['writeLatencyMs', `p50 ${m.writeLatencyMs.p50} · p90 ${m.writeLatencyMs.p90} · p99 ${m.writeLatencyMs.p99} · max ${m.writeLatencyMs.max} (${m.writeLatencyMs.count} writes)`],
+    [
+      'writeLatencyMs',
+      `p50 ${m.writeLatencyMs.p50} · p90 ${m.writeLatencyMs.p90} · p99 ${m.writeLatencyMs.p99} · max ${m.writeLatencyMs.max} (${m.writeLatencyMs.count} writes)`,
+    ],
   ]);
 }
 
@@ -228,7 +261,12 @@ export const indent = (text: string, by = '  ') =>
 /** The options of startup-check and doctor run. */
 export const STARTUP_OPTIONS = {
   mode: { type: 'string', choices: STARTUP_MODES, default: 'fail_on_anomaly' as StartupMode, describe: 'What the check does with anomalies' },
-  'recovery-mode': { type: 'string', choices: ['repair', 'quarantine'], default: 'repair' as 'repair' | 'quarantine', describe: 'Recovery used by --mode recover' },
+  'recovery-mode': {
+    type: 'string',
+    choices: ['repair', 'quarantine'],
+    default: 'repair' as 'repair' | 'quarantine',
+    describe: 'Recovery used by --mode recover',
+  },
   'quarantine-dir': { type: 'string', describe: 'Where quarantine keeps the removed bytes' },
 } as const;
 export type StartupArgs = CommandArgs<typeof STARTUP_OPTIONS>;
@@ -312,5 +350,12 @@ export const startupCheckCommand = defineCommand({
 });
 
 export function startupData(out: StartupOutput, withOk = true): Record<string, unknown> {
-  return { mode: out.mode, outcome: out.outcome, ...(withOk && { ok: out.exitCode === ExitCode.ok }), skipped: out.skipped, scan: out.scan, recovery: out.recovery };
+  return {
+    mode: out.mode,
+    outcome: out.outcome,
+    ...(withOk && { ok: out.exitCode === ExitCode.ok }),
+    skipped: out.skipped,
+    scan: out.scan,
+    recovery: out.recovery,
+  };
 }

@@ -1,4 +1,11 @@
-import { storeStats, unsupportedError, type BackendCapabilities, type OperationOptions, type PersistenceBackend, type ScanReport } from '@papyra/persistence-contract';
+import {
+  storeStats,
+  unsupportedError,
+  type BackendCapabilities,
+  type OperationOptions,
+  type PersistenceBackend,
+  type ScanReport,
+} from '@papyra/persistence-contract';
 import { formatAnomaly, formatCount, plural } from '../format.js';
 import type { CommandContext } from '../run.js';
 import type { StoreStats, StoredRecords } from '../stats.js';

@@ -24,7 +24,11 @@ export const postgresStore: StoreModule<PostgresSpec> = {
     { key: 'schema', kind: 'string', describe: 'PostgreSQL schema (default: the search_path, normally public)' },
     { key: 'table', kind: 'string', describe: `PostgreSQL table (default ${DEFAULT_TABLE})` },
     SYSTEM_ID_OPTION,
-    { key: 'allSystems', kind: 'boolean', describe: "PostgreSQL: every system's rows in lists, scans and maintenance (default: only --system-id, default local)" },
+    {
+      key: 'allSystems',
+      kind: 'boolean',
+      describe: "PostgreSQL: every system's rows in lists, scans and maintenance (default: only --system-id, default local)",
+    },
   ],
   implies: (v) => v['databaseUrl'] !== undefined,
   spec(options, retention) {
@@ -49,7 +53,11 @@ export const postgresStore: StoreModule<PostgresSpec> = {
     const PostgresBackend = await backendClass(() => import('@papyra/backend-postgres'), 'PostgresBackend', '@papyra/backend-postgres');
     // No ensureSchema(): inspecting a store must not create one. A missing schema or table reads as
     // an empty store (SPEC §3), and the CLI never writes records, so nothing needs the migrations.
-    return new PostgresBackend({ ...common, connectionString: spec.connectionString, ...defined({ schema: spec.schema, table: spec.table, systemId: spec.systemId, allSystems: spec.allSystems }) });
+    return new PostgresBackend({
+      ...common,
+      connectionString: spec.connectionString,
+      ...defined({ schema: spec.schema, table: spec.table, systemId: spec.systemId, allSystems: spec.allSystems }),
+    });
   },
   describe: (spec) => ({
     backend: 'postgres',
@@ -59,7 +67,11 @@ export const postgresStore: StoreModule<PostgresSpec> = {
     ...(spec.allSystems ? { allSystems: true } : { systemId: spec.systemId ?? 'local' }),
   }),
   label(spec) {
-    const where = [spec.schema && `schema ${spec.schema}`, `table ${spec.table ?? DEFAULT_TABLE}`, spec.allSystems ? 'all systems' : spec.systemId && `system ${spec.systemId}`].filter(Boolean);
+    const where = [
+      spec.schema && `schema ${spec.schema}`,
+      `table ${spec.table ?? DEFAULT_TABLE}`,
+      spec.allSystems ? 'all systems' : spec.systemId && `system ${spec.systemId}`,
+    ].filter(Boolean);
     return `postgres ${spec.connectionString} (${where.join(', ')})`;
   },
   args: () => '--backend postgres <same store options>',

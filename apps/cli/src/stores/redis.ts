@@ -49,7 +49,10 @@ export const redisStore: StoreModule<RedisSpec> = {
   },
   async open(spec, common) {
     const RedisBackend = await backendClass(() => import('@papyra/backend-redis'), 'RedisBackend', '@papyra/backend-redis');
-    return new RedisBackend({ ...common, ...defined({ url: spec.url, nodes: spec.nodes, cluster: spec.cluster, prefix: spec.prefix, systemId: spec.systemId }) });
+    return new RedisBackend({
+      ...common,
+      ...defined({ url: spec.url, nodes: spec.nodes, cluster: spec.cluster, prefix: spec.prefix, systemId: spec.systemId }),
+    });
   },
   describe: (spec) => ({
     backend: 'redis',

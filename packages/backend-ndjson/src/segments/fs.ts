@@ -50,7 +50,8 @@ export const nodeSegmentFs: SegmentFs = {
   closeSync: (fd) => fs.closeSync(fd),
   fstatSync: (fd) => fs.fstatSync(fd),
   readSync: (fd, buffer, offset, length, position) => fs.readSync(fd, buffer, offset, length, position),
-  writeSync: (fd, data, offset, length) => (typeof data === 'string' ? fs.writeSync(fd, data) : fs.writeSync(fd, data, offset ?? 0, length ?? data.byteLength - (offset ?? 0))),
+  writeSync: (fd, data, offset, length) =>
+    typeof data === 'string' ? fs.writeSync(fd, data) : fs.writeSync(fd, data, offset ?? 0, length ?? data.byteLength - (offset ?? 0)),
   ftruncateSync: (fd, length) => fs.ftruncateSync(fd, length),
   fsyncSync: (fd) => fs.fsyncSync(fd),
   fdatasync: promisify(fs.fdatasync),

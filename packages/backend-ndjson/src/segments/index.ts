@@ -17,7 +17,15 @@ export { FILE_MODE, siblingPath, lockPathFor, legacyLockPathFor, tempPathFor, pa
 export { openSegment, findLeftovers, fsyncDirSync } from './files.js';
 export { listRecords, visibleRecords, type ListRecordsOptions, type VisibleRecordsOptions } from './list.js';
 export { collectStatistics } from './stats.js';
-export { normalizeFileOptions, writerMetrics, appendRecord, segmentOperation, type FileBackendOptions, type FileBackendSettings, type RewriteRecovery } from './file-backend.js';
+export {
+  normalizeFileOptions,
+  writerMetrics,
+  appendRecord,
+  segmentOperation,
+  type FileBackendOptions,
+  type FileBackendSettings,
+  type RewriteRecovery,
+} from './file-backend.js';
 export { nodeSegmentFs, type SegmentFs, type SegmentStat } from './fs.js';
 export { fsError } from '../errors.js';
 export { bounded } from '../probe.js';

@@ -72,7 +72,11 @@ export interface LineReadResult {
  * Streams a file line by line with bounded memory: one chunk plus at most `maxLineBytes` of a
  * line that spans chunks. The visitor may return a promise; the next line waits for it.
  */
-export async function forEachLine(source: SegmentSource, visit: (line: RawLine) => void | Promise<void>, options: LineReadOptions = {}): Promise<LineReadResult> {
+export async function forEachLine(
+  source: SegmentSource,
+  visit: (line: RawLine) => void | Promise<void>,
+  options: LineReadOptions = {},
+): Promise<LineReadResult> {
   const opened = await openSource(source);
   if (!opened) return { exists: false, bytes: 0, lines: 0 };
   const { handle, size, path } = opened;
@@ -162,7 +166,11 @@ export async function forEachLine(source: SegmentSource, visit: (line: RawLine) 
  * last N lines costs O(N) whatever the file size. A torn last line (no `\n`) is skipped. Return
  * `false` from the visitor to stop. `line` is 0 (unknown) on every visited line.
  */
-export async function forEachLineBackward(source: SegmentSource, visit: (line: RawLine) => boolean | void, options: LineReadOptions = {}): Promise<LineReadResult> {
+export async function forEachLineBackward(
+  source: SegmentSource,
+  visit: (line: RawLine) => boolean | void,
+  options: LineReadOptions = {},
+): Promise<LineReadResult> {
   const opened = await openSource(source);
   if (!opened) return { exists: false, bytes: 0, lines: 0 };
   const { handle, size, path } = opened;

@@ -1,4 +1,12 @@
-import { RECORD_KINDS, type ListQuery, type PersistedRecord, type ReadOptions, type RecordKind, type RetentionPolicy, type StoredRecord } from '@papyra/persistence-contract';
+import {
+  RECORD_KINDS,
+  type ListQuery,
+  type PersistedRecord,
+  type ReadOptions,
+  type RecordKind,
+  type RetentionPolicy,
+  type StoredRecord,
+} from '@papyra/persistence-contract';
 import { matchesQuery } from '@papyra/persistence-contract/kit';
 import { forEachLine, forEachLineBackward, type SegmentSource } from './lines.js';
 import { RetentionGate } from './retention-gate.js';
@@ -35,7 +43,12 @@ export interface ListRecordsOptions {
  * towards `limit`. A query with a limit reads backwards from the newest record and stops early,
  * holding at most `limit` records.
  */
-export function listRecords<T extends PersistedRecord>(files: readonly SegmentSource[], kind: RecordKind, q: ListQuery, options: ListRecordsOptions): Promise<T[]> {
+export function listRecords<T extends PersistedRecord>(
+  files: readonly SegmentSource[],
+  kind: RecordKind,
+  q: ListQuery,
+  options: ListRecordsOptions,
+): Promise<T[]> {
   return q.limit === undefined ? listAll<T>(files, kind, q, options) : listNewest<T>(files, kind, q, q.limit, options);
 }
 
@@ -80,7 +93,13 @@ async function listAll<T extends PersistedRecord>(files: readonly SegmentSource[
  * after `staleWindow` consecutive records older than the time cutoff (the later of `since` and
  * the age limit), so a store with no recent record costs a window, not the file.
  */
-async function listNewest<T extends PersistedRecord>(files: readonly SegmentSource[], kind: RecordKind, q: ListQuery, limit: number, options: ListRecordsOptions): Promise<T[]> {
+async function listNewest<T extends PersistedRecord>(
+  files: readonly SegmentSource[],
+  kind: RecordKind,
+  q: ListQuery,
+  limit: number,
+  options: ListRecordsOptions,
+): Promise<T[]> {
   const { retention, now, maxLineBytes, chunkBytes } = options;
   const { maxAgeMs, maxRecords, maxTotalBytes } = retention;
   const staleWindow = options.staleWindow ?? DEFAULT_STALE_WINDOW;
@@ -201,13 +220,15 @@ async function* handOver<T>(reader: (push: (item: T) => void | Promise<void>) =>
       if (stopped) throw STOPPED;
     });
   };
-  const reading = reader(push).then(
-    () => void (done = true),
-    (error: unknown) => {
-      done = true;
-      if (error !== STOPPED) failure = { error };
-    },
-  ).finally(() => wake?.());
+  const reading = reader(push)
+    .then(
+      () => void (done = true),
+      (error: unknown) => {
+        done = true;
+        if (error !== STOPPED) failure = { error };
+      },
+    )
+    .finally(() => wake?.());
   try {
     for (;;) {
       if (!done && batch.length < size) await new Promise<void>((r) => (wake = r));

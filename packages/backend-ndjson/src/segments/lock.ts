@@ -124,7 +124,9 @@ export function judgeHolder(holder: LockHolder | null, system: LockSystem = syst
   }
   const booted = bootTimeOf(system);
   if (booted !== null && holder.since > 0 && holder.since < booted) return { state: 'stale', reason: 'it was taken before the machine last booted' };
-  return system.isAlive(holder.pid) ? { state: 'live', reason: `process ${holder.pid} is running` } : { state: 'stale', reason: `process ${holder.pid} has ended` };
+  return system.isAlive(holder.pid)
+    ? { state: 'live', reason: `process ${holder.pid} is running` }
+    : { state: 'stale', reason: `process ${holder.pid} has ended` };
 }
 
 /** Reads a holder record; null when the text is not one. */
@@ -232,7 +234,13 @@ export class SegmentLock {
     const entry = held.get(path);
     const others = [...(entry?.holders ?? [])].filter((h) => h !== this);
     const inProcess = (): never => {
-      throw lockedError({ dataPath: this.dataPath, lock: path, holder: null, verdict: { state: 'live', reason: 'another backend instance in this process' }, purpose });
+      throw lockedError({
+        dataPath: this.dataPath,
+        lock: path,
+        holder: null,
+        verdict: { state: 'live', reason: 'another backend instance in this process' },
+        purpose,
+      });
     };
     if (purpose === 'rewrite' && others.length > 0) inProcess();
     if (purpose === 'write' && others.some((h) => h.purposes.has('rewrite'))) inProcess();
@@ -315,7 +323,8 @@ export class SegmentLock {
       if (!seen) continue;
       const verdict = this.#verdict(seen);
       if (verdict.state !== 'stale') return { lock: path, holder: seen.holder, verdict };
-      if (depth >= MAX_TAKEOVER_DEPTH) return { lock: path, holder: seen.holder, verdict: { state: 'unverifiable', reason: 'too many interrupted takeovers of it' } };
+      if (depth >= MAX_TAKEOVER_DEPTH)
+        return { lock: path, holder: seen.holder, verdict: { state: 'unverifiable', reason: 'too many interrupted takeovers of it' } };
       // Everyone who found this stale lock file races for one file named after it; one wins.
       const takeover = takeoverPathFor(path, seen.identity);
       blocked = this.#claim(takeover, record, depth + 1);

@@ -71,7 +71,12 @@ export interface SegmentCompaction {
  * atomically; lines that are not records are left for scan and recovery to deal with. The file is
  * not touched when nothing is removed. The caller holds the lock.
  */
-export async function compactSegment(path: string, policy: RetentionPolicy, now: number, options: LineReadOptions & { fs?: SegmentFs } = {}): Promise<SegmentCompaction> {
+export async function compactSegment(
+  path: string,
+  policy: RetentionPolicy,
+  now: number,
+  options: LineReadOptions & { fs?: SegmentFs } = {},
+): Promise<SegmentCompaction> {
   const { onProgress, ...rest } = options;
   const inventory = await collectRetentionItems(path, { ...rest, ...(onProgress && { onProgress: (p, total) => onProgress(p, total * 2) }) });
   const mask = retainedMask(inventory.items, policy, now);

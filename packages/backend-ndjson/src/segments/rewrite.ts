@@ -157,7 +157,11 @@ export async function quarantineCopy(source: string, quarantineDir: string): Pro
     throw fsError(error, dir, 'create the quarantine directory');
   }
   // Capped so that the stamp and suffix still fit in a 255-byte file name.
-  const safe = basename(source).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '').slice(0, 180) || 'segment';
+  const safe =
+    basename(source)
+      .replace(/[^A-Za-z0-9._-]/g, '_')
+      .replace(/^\.+/, '')
+      .slice(0, 180) || 'segment';
   const stamp = new Date().toISOString().replace(/[-:.]/g, '');
   for (let attempt = 0; attempt < 8; attempt++) {
     const dest = join(dir, `${safe}.${stamp}-${randomBytes(4).toString('hex')}.quarantined`);

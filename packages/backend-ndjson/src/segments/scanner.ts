@@ -55,7 +55,11 @@ export async function scanSegment(source: SegmentSource, options: SegmentReadOpt
 }
 
 /** Visits every valid record of a file in order, with its line (bytes = `raw.length + 1`). Anomalies are skipped. */
-export async function forEachRecord(source: SegmentSource, visit: (record: PersistedRecord, raw: RawLine) => void, options: LineReadOptions = {}): Promise<boolean> {
+export async function forEachRecord(
+  source: SegmentSource,
+  visit: (record: PersistedRecord, raw: RawLine) => void,
+  options: LineReadOptions = {},
+): Promise<boolean> {
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const read = await forEachLine(
     source,

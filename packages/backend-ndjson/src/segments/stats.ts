@@ -54,7 +54,11 @@ export async function collectStatistics(sources: readonly SegmentSource[], optio
       );
     }
   };
-  if (gate.counting) await pass((kind, timestamp, bytes) => gate.count(kind, timestamp, bytes), () => {});
+  if (gate.counting)
+    await pass(
+      (kind, timestamp, bytes) => gate.count(kind, timestamp, bytes),
+      () => {},
+    );
   await pass(
     (kind, timestamp, bytes) => {
       if (!gate.keep(kind, timestamp, bytes)) return;

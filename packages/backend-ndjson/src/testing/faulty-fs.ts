@@ -117,7 +117,8 @@ export class FaultyFs implements SegmentFs {
 
   writeSync(fd: number, data: string | Uint8Array, offset?: number, length?: number): number {
     this.#tick();
-    const bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset + (offset ?? 0), length ?? data.byteLength - (offset ?? 0));
+    const bytes =
+      typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset + (offset ?? 0), length ?? data.byteLength - (offset ?? 0));
     const pending = this.#failNext.get(fd);
     if (pending) {
       this.#failNext.delete(fd);
@@ -252,14 +253,16 @@ export class FaultyFs implements SegmentFs {
     } catch {
       current = null;
     }
-    const appended = current && current.length > durable.length && current.subarray(0, durable.length).equals(durable) ? current.subarray(durable.length) : null;
+    const appended =
+      current && current.length > durable.length && current.subarray(0, durable.length).equals(durable) ? current.subarray(durable.length) : null;
     const pick = this.#random();
     const outcome: CrashOutcome = !appended ? 'synced' : pick < 1 / 3 ? 'dropped' : pick < 2 / 3 ? 'torn' : 'zeroed';
     this.outcomes.push(outcome);
     if (!appended || outcome === 'dropped') return durable;
     // The disk writes whole sectors: the kept part ends at a sector boundary of the file.
     const boundaries: number[] = [];
-    for (let end = Math.ceil((durable.length + 1) / this.#sector) * this.#sector; end < current!.length; end += this.#sector) boundaries.push(end - durable.length);
+    for (let end = Math.ceil((durable.length + 1) / this.#sector) * this.#sector; end < current!.length; end += this.#sector)
+      boundaries.push(end - durable.length);
     boundaries.push(appended.length);
     const keep = boundaries[Math.floor(this.#random() * boundaries.length)]!;
     return Buffer.concat([durable, outcome === 'torn' ? appended.subarray(0, keep) : Buffer.alloc(keep)]);

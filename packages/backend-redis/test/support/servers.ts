@@ -76,7 +76,14 @@ export class RedisServer {
   async waitUp(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const probe = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, enableReadyCheck: false, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      const probe = new Redis({
+        port: this.port,
+        host: '127.0.0.1',
+        lazyConnect: true,
+        enableReadyCheck: false,
+        retryStrategy: () => null,
+        maxRetriesPerRequest: 0,
+      });
       probe.on('error', () => undefined);
       try {
         await probe.connect();
@@ -137,12 +144,18 @@ export async function startCluster(ports: [number, number, number], busOffset: n
   const masters = await Promise.all(
     ports.map((port) =>
       RedisServer.start(port, [
-        '--cluster-enabled', 'yes',
-        '--cluster-port', String(port + busOffset),
-        '--cluster-node-timeout', '1000',
-        '--cluster-config-file', 'nodes.conf',
-        '--appendonly', 'yes',
-        '--appendfsync', 'always',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-port',
+        String(port + busOffset),
+        '--cluster-node-timeout',
+        '1000',
+        '--cluster-config-file',
+        'nodes.conf',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
       ]),
     ),
   );

@@ -3,7 +3,13 @@ import { writeSync } from 'node:fs';
 import { RotatingBackend } from '../../dist/index.js';
 
 const [path, maxBytes, maxFiles, maxRecords] = process.argv.slice(2);
-const backend = new RotatingBackend({ path, maxBytes: Number(maxBytes), maxFiles: Number(maxFiles), fsync: 'always', retention: { maxRecords: Number(maxRecords) } });
+const backend = new RotatingBackend({
+  path,
+  maxBytes: Number(maxBytes),
+  maxFiles: Number(maxFiles),
+  fsync: 'always',
+  retention: { maxRecords: Number(maxRecords) },
+});
 writeSync(1, 'start\n');
 await backend.compact();
 await backend.close();

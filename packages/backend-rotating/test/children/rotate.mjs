@@ -9,7 +9,8 @@ const backend = new RotatingBackend({ path, maxBytes: Number(maxBytes), maxFiles
 let n = 0;
 for (let batch = 0; ; batch++) {
   const writes = [];
-  for (let i = 0; i < 5; i++, n++) writes.push(backend.recordEvent(createEvent({ systemId: 'child', actorAddress: `child:${n}`, eventType: 'ActorStarted', payload: { n } })));
+  for (let i = 0; i < 5; i++, n++)
+    writes.push(backend.recordEvent(createEvent({ systemId: 'child', actorAddress: `child:${n}`, eventType: 'ActorStarted', payload: { n } })));
   await Promise.all(writes);
   if (batch === 0) writeSync(1, 'ready\n');
 }

@@ -24,9 +24,18 @@ export interface DiffReport {
  * canonical encoding, so a Python-formatted line equals ours). Both sides are streamed in store
  * order and merged by timestamp and id: memory stays bounded whatever their size.
  */
-export async function diffSources(left: RecordSource, right: RecordSource, options: { kinds?: readonly RecordKind[]; maxShown?: number; signal?: AbortSignal } = {}): Promise<DiffReport> {
+export async function diffSources(
+  left: RecordSource,
+  right: RecordSource,
+  options: { kinds?: readonly RecordKind[]; maxShown?: number; signal?: AbortSignal } = {},
+): Promise<DiffReport> {
   const maxShown = options.maxShown ?? 20;
-  const report: DiffReport = { equal: true, compared: { event: { left: 0, right: 0 }, audit: { left: 0, right: 0 }, dead_letter: { left: 0, right: 0 } }, differences: 0, first: [] };
+  const report: DiffReport = {
+    equal: true,
+    compared: { event: { left: 0, right: 0 }, audit: { left: 0, right: 0 }, dead_letter: { left: 0, right: 0 } },
+    differences: 0,
+    first: [],
+  };
   const note = (kind: RecordKind, r: StoredRecord, reason: RecordDifference['reason']) => {
     report.differences += 1;
     if (report.first.length < maxShown) report.first.push({ kind, id: r.record.id, timestamp: r.record.timestamp, reason });

@@ -8,7 +8,15 @@ import { PapyraError } from '../errors.js';
 import { redactSecrets } from '../logger.js';
 import { RECORD_KINDS, type RecordKind } from '../records.js';
 import { readRecords, type ReadOptions } from '../read.js';
-import { ARCHIVE_FILES, ARCHIVE_FORMAT, ARCHIVE_VERSION, MANIFEST_DIGEST_FILE, MANIFEST_FILE, type ArchiveFileEntry, type ArchiveManifest } from './manifest.js';
+import {
+  ARCHIVE_FILES,
+  ARCHIVE_FORMAT,
+  ARCHIVE_VERSION,
+  MANIFEST_DIGEST_FILE,
+  MANIFEST_FILE,
+  type ArchiveFileEntry,
+  type ArchiveManifest,
+} from './manifest.js';
 
 export interface ExportOptions extends ReadOptions {
   /** Describes the source in the manifest; string values are redacted (`user:***@host`). */
@@ -98,5 +106,9 @@ function pick(options: ReadOptions): Omit<ReadOptions, 'kinds'> {
 }
 
 function redactValues(source: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined).map(([k, v]) => [k, typeof v === 'string' ? redactSecrets(v) : v]));
+  return Object.fromEntries(
+    Object.entries(source)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, typeof v === 'string' ? redactSecrets(v) : v]),
+  );
 }

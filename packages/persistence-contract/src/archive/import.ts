@@ -68,13 +68,24 @@ export async function importArchive(dir: string, target: PersistenceBackend, opt
 }
 
 /** Copies every visible record of `source` into `target`, as `importArchive` does, without a file in between. */
-export async function migrateStore(source: PersistenceBackend, target: PersistenceBackend, options: TransferOptions & { sourceId?: string } = {}): Promise<TransferReport> {
+export async function migrateStore(
+  source: PersistenceBackend,
+  target: PersistenceBackend,
+  options: TransferOptions & { sourceId?: string } = {},
+): Promise<TransferReport> {
   return transfer(source, RECORD_KINDS, target, `store:${options.sourceId ?? source.name}`, options);
 }
 
-async function transfer(source: RecordSource, kinds: readonly RecordKind[], target: PersistenceBackend, identity: string, options: TransferOptions): Promise<TransferReport> {
+async function transfer(
+  source: RecordSource,
+  kinds: readonly RecordKind[],
+  target: PersistenceBackend,
+  identity: string,
+  options: TransferOptions,
+): Promise<TransferReport> {
   const batchSize = options.batchSize ?? 1_000;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new PapyraError('PAPYRA_INVALID_ARGUMENT', `batchSize must be a positive integer, got ${batchSize}.`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new PapyraError('PAPYRA_INVALID_ARGUMENT', `batchSize must be a positive integer, got ${batchSize}.`);
   const journal = await loadJournal(options.journal, identity);
   const report: TransferReport = { dryRun: options.dryRun === true, written: 0, skipped: 0, alreadyPresent: 0, byKind: { event: 0, audit: 0, dead_letter: 0 } };
   // Without a journal, how far an earlier run got is read from the target itself.
@@ -124,7 +135,8 @@ async function transfer(source: RecordSource, kinds: readonly RecordKind[], targ
       await checkpoint(target, options, journal);
       pending = 0;
       options.onProgress?.({ written: report.written, skipped: report.skipped });
-      if (options.signal?.aborted) throw new PapyraError('PAPYRA_ABORTED', 'The transfer was aborted; run it again with the same journal to resume.', { cause: options.signal.reason });
+      if (options.signal?.aborted)
+        throw new PapyraError('PAPYRA_ABORTED', 'The transfer was aborted; run it again with the same journal to resume.', { cause: options.signal.reason });
     }
   }
   await settle();
@@ -139,7 +151,12 @@ async function transfer(source: RecordSource, kinds: readonly RecordKind[], targ
  * kind in source order, so everything before it is there too. One pass over the source per kind
  * that has a match; bounded memory.
  */
-async function progressInTarget(source: RecordSource, kinds: readonly RecordKind[], target: PersistenceBackend, signal?: AbortSignal): Promise<Record<RecordKind, number>> {
+async function progressInTarget(
+  source: RecordSource,
+  kinds: readonly RecordKind[],
+  target: PersistenceBackend,
+  signal?: AbortSignal,
+): Promise<Record<RecordKind, number>> {
   const done: Record<RecordKind, number> = { event: 0, audit: 0, dead_letter: 0 };
   for (const kind of kinds) {
     const [newest] = await listOf(target, kind, 1);

@@ -4,7 +4,15 @@
  * idempotently and resumably, compared record by record. The `papyra export|verify|import|migrate|diff`
  * commands call these.
  */
-export { ARCHIVE_FILES, ARCHIVE_FORMAT, ARCHIVE_VERSION, MANIFEST_DIGEST_FILE, MANIFEST_FILE, type ArchiveManifest, type ArchiveFileEntry } from './manifest.js';
+export {
+  ARCHIVE_FILES,
+  ARCHIVE_FORMAT,
+  ARCHIVE_VERSION,
+  MANIFEST_DIGEST_FILE,
+  MANIFEST_FILE,
+  type ArchiveManifest,
+  type ArchiveFileEntry,
+} from './manifest.js';
 export { exportArchive, type ExportOptions } from './export.js';
 export { verifyArchive, readManifest, type ArchiveVerification, type ArchiveProblem } from './verify.js';
 export { importArchive, migrateStore, contentId, type TransferOptions, type TransferReport } from './import.js';

@@ -6,7 +6,15 @@ import { createInterface } from 'node:readline';
 import { inspectLine } from '../codec.js';
 import { PapyraError } from '../errors.js';
 import { RECORD_KINDS } from '../records.js';
-import { ARCHIVE_FILES, ARCHIVE_FORMAT, ARCHIVE_VERSION, MANIFEST_DIGEST_FILE, MANIFEST_FILE, type ArchiveFileEntry, type ArchiveManifest } from './manifest.js';
+import {
+  ARCHIVE_FILES,
+  ARCHIVE_FORMAT,
+  ARCHIVE_VERSION,
+  MANIFEST_DIGEST_FILE,
+  MANIFEST_FILE,
+  type ArchiveFileEntry,
+  type ArchiveManifest,
+} from './manifest.js';
 
 export interface ArchiveProblem {
   /** The file of the archive (or `manifest.json`). */
@@ -73,13 +81,18 @@ export async function verifyArchive(dir: string): Promise<ArchiveVerification> {
     if (bytes !== entry.bytes) problems.push({ file, line: null, detail: `${bytes} bytes, the manifest says ${entry.bytes}` });
     if (lines !== entry.records) problems.push({ file, line: null, detail: `${lines} lines, the manifest says ${entry.records} records` });
     for (const key of ['oldest', 'newest', 'firstId', 'lastId'] as const) {
-      if (seen[key] !== entry[key]) problems.push({ file, line: null, detail: `the manifest says ${key} is ${JSON.stringify(entry[key])}, the file says ${JSON.stringify(seen[key])}` });
+      if (seen[key] !== entry[key])
+        problems.push({ file, line: null, detail: `the manifest says ${key} is ${JSON.stringify(entry[key])}, the file says ${JSON.stringify(seen[key])}` });
     }
   }
   const entries = Object.values(manifest.files);
   const totals = { records: entries.reduce((n, f) => n + f.records, 0), bytes: entries.reduce((n, f) => n + f.bytes, 0) };
   if (manifest.totals?.records !== totals.records || manifest.totals?.bytes !== totals.bytes) {
-    problems.push({ file: MANIFEST_FILE, line: null, detail: `totals ${JSON.stringify(manifest.totals)} do not add up to the files' ${JSON.stringify(totals)}` });
+    problems.push({
+      file: MANIFEST_FILE,
+      line: null,
+      detail: `totals ${JSON.stringify(manifest.totals)} do not add up to the files' ${JSON.stringify(totals)}`,
+    });
   }
   return { ok: problems.length === 0, manifest, records, problems };
 }
@@ -92,7 +105,9 @@ export async function readManifest(dir: string): Promise<ArchiveManifest> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new PapyraError('PAPYRA_INVALID_ARGUMENT', `${dir} is not a Papyra archive: it has no ${MANIFEST_FILE} (an unfinished export has none).`, { details: { dir } });
+      throw new PapyraError('PAPYRA_INVALID_ARGUMENT', `${dir} is not a Papyra archive: it has no ${MANIFEST_FILE} (an unfinished export has none).`, {
+        details: { dir },
+      });
     }
     throw new PapyraError('PAPYRA_ARCHIVE_DAMAGED', `Cannot read ${MANIFEST_FILE}: ${(error as Error).message}`, { cause: error });
   }
@@ -111,11 +126,17 @@ export async function readManifest(dir: string): Promise<ArchiveManifest> {
   }
   for (const [file, entry] of Object.entries(manifest.files)) {
     if (!RECORD_KINDS.includes(entry?.kind) || ARCHIVE_FILES[entry.kind] !== file || !kinds.includes(entry.kind)) {
-      throw new PapyraError('PAPYRA_ARCHIVE_DAMAGED', `${MANIFEST_FILE} lists ${JSON.stringify(file)} with kind ${JSON.stringify(entry?.kind)}, which does not belong in this archive.`);
+      throw new PapyraError(
+        'PAPYRA_ARCHIVE_DAMAGED',
+        `${MANIFEST_FILE} lists ${JSON.stringify(file)} with kind ${JSON.stringify(entry?.kind)}, which does not belong in this archive.`,
+      );
     }
   }
   if (manifest.version !== ARCHIVE_VERSION) {
-    throw new PapyraError('PAPYRA_ARCHIVE_DAMAGED', `Archive version ${JSON.stringify(manifest.version)} is not supported (this reader knows ${ARCHIVE_VERSION}).`);
+    throw new PapyraError(
+      'PAPYRA_ARCHIVE_DAMAGED',
+      `Archive version ${JSON.stringify(manifest.version)} is not supported (this reader knows ${ARCHIVE_VERSION}).`,
+    );
   }
   return manifest;
 }
@@ -126,7 +147,9 @@ async function manifestDigestProblems(dir: string): Promise<ArchiveProblem[]> {
     const [text, digest] = await Promise.all([readFile(join(dir, MANIFEST_FILE)), readFile(join(dir, MANIFEST_DIGEST_FILE), 'utf8')]);
     const actual = createHash('sha256').update(text).digest('hex');
     if (digest === `${actual}  ${MANIFEST_FILE}\n`) return [];
-    return [{ file: MANIFEST_DIGEST_FILE, line: null, detail: `the manifest's sha256 is ${actual}; ${MANIFEST_DIGEST_FILE} says otherwise (one of them changed)` }];
+    return [
+      { file: MANIFEST_DIGEST_FILE, line: null, detail: `the manifest's sha256 is ${actual}; ${MANIFEST_DIGEST_FILE} says otherwise (one of them changed)` },
+    ];
   } catch (error) {
     return [{ file: MANIFEST_DIGEST_FILE, line: null, detail: `unreadable: ${(error as Error).message}` }];
   }

@@ -7,7 +7,11 @@ import type { ConformanceHarness, ConformanceRunner, ConformanceScenario } from 
  * Why `scenario` cannot run against this harness and backend, or null when it can. A missing
  * feature is a reason to skip, never a silent pass.
  */
-export function skipReason<B extends PersistenceBackend>(scenario: ConformanceScenario, harness: ConformanceHarness<B>, capabilities: BackendCapabilities): string | null {
+export function skipReason<B extends PersistenceBackend>(
+  scenario: ConformanceScenario,
+  harness: ConformanceHarness<B>,
+  capabilities: BackendCapabilities,
+): string | null {
   const lacking = (scenario.needs.capabilities ?? []).filter((flag) => !capabilities[flag]);
   if (lacking.length > 0) return `backend lacks capability ${lacking.join(', ')}`;
   if (scenario.needs.reopen && !harness.reopen) return 'harness has no reopen';

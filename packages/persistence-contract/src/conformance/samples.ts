@@ -1,4 +1,12 @@
-import { createAudit, createDeadLetter, createEvent, type PersistedAudit, type PersistedDeadLetter, type PersistedEvent, type PersistedRecord } from '../records.js';
+import {
+  createAudit,
+  createDeadLetter,
+  createEvent,
+  type PersistedAudit,
+  type PersistedDeadLetter,
+  type PersistedEvent,
+  type PersistedRecord,
+} from '../records.js';
 import type { PersistenceBackend } from '../backend.js';
 
 /** Records the scenarios write. Every record gets a fresh id; timestamps default to now. */
@@ -29,7 +37,14 @@ export function sampleAudit(n: number, over: Partial<PersistedAudit> = {}): Pers
 export function sampleDeadLetter(n: number, over: Partial<PersistedDeadLetter> = {}): PersistedDeadLetter {
   const { payload, ...rest } = over;
   return {
-    ...createDeadLetter({ systemId: SYSTEM, target: `${SYSTEM}:${n}`, messageType: 'Ping', expectsReply: n % 2 === 0, payload: payload === undefined ? { n } : payload, reason: 'actor stopped' }),
+    ...createDeadLetter({
+      systemId: SYSTEM,
+      target: `${SYSTEM}:${n}`,
+      messageType: 'Ping',
+      expectsReply: n % 2 === 0,
+      payload: payload === undefined ? { n } : payload,
+      reason: 'actor stopped',
+    }),
     ...rest,
   };
 }

@@ -37,7 +37,11 @@ export interface InventoryOptions {
  */
 export async function actorInventory(backend: PersistenceBackend, options: InventoryOptions = {}): Promise<ActorSummary[]> {
   const actors = new Map<string, ActorSummary>();
-  const window = { kinds: ['event', 'dead_letter'] as const, ...(options.since !== undefined && { since: options.since }), ...(options.signal && { signal: options.signal }) };
+  const window = {
+    kinds: ['event', 'dead_letter'] as const,
+    ...(options.since !== undefined && { since: options.since }),
+    ...(options.signal && { signal: options.signal }),
+  };
   for await (const { record } of readRecords(backend, window)) {
     if (record.kind === 'event') observeEvent(actors, record);
     else if (record.kind === 'dead_letter') observeDeadLetter(actors, record);
@@ -88,7 +92,21 @@ function observeDeadLetter(actors: Map<string, ActorSummary>, deadLetter: Persis
 function summaryOf(actors: Map<string, ActorSummary>, address: string, at: number): ActorSummary {
   let a = actors.get(address);
   if (!a) {
-    a = { address, name: null, firstSeen: at, lastSeen: at, state: 'unknown', lastEvent: '', starts: 0, restarts: 0, crashes: 0, stops: 0, deadLetters: 0, lastError: null, stopReason: null };
+    a = {
+      address,
+      name: null,
+      firstSeen: at,
+      lastSeen: at,
+      state: 'unknown',
+      lastEvent: '',
+      starts: 0,
+      restarts: 0,
+      crashes: 0,
+      stops: 0,
+      deadLetters: 0,
+      lastError: null,
+      stopReason: null,
+    };
     actors.set(address, a);
   }
   return a;

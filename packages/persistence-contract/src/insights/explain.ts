@@ -69,7 +69,13 @@ export async function explainActor(backend: PersistenceBackend, address: string,
         entries.push({ at: e.timestamp, kind: 'started', what: e.eventType });
         break;
       case 'ActorCrashed':
-        entries.push({ at: e.timestamp, kind: 'crashed', what: e.eventType, error: textOf(e.payload['error']) ?? textOf(e.payload['reason']) ?? 'unknown error', decision: decisionAfter(events, i) });
+        entries.push({
+          at: e.timestamp,
+          kind: 'crashed',
+          what: e.eventType,
+          error: textOf(e.payload['error']) ?? textOf(e.payload['reason']) ?? 'unknown error',
+          decision: decisionAfter(events, i),
+        });
         break;
       case 'ActorRestarted': {
         restartTimes.push(e.timestamp);
@@ -135,12 +141,18 @@ function findStorms(entries: TimelineEntry[], withinMs: number, threshold: numbe
     if (run.length >= Math.max(1, threshold)) {
       const first = run[0]!;
       let crash: TimelineEntry | undefined;
-      for (let k = first - 1; k >= 0; k--) if (entries[k]!.kind === 'crashed') {
-        crash = entries[k];
-        break;
-      }
+      for (let k = first - 1; k >= 0; k--)
+        if (entries[k]!.kind === 'crashed') {
+          crash = entries[k];
+          break;
+        }
       const index = storms.length;
-      storms.push({ start: crash?.at ?? entries[first]!.at, end: entries[run[run.length - 1]!]!.at, restarts: run.length, firstCrash: { at: crash?.at ?? entries[first]!.at, error: crash?.error ?? null } });
+      storms.push({
+        start: crash?.at ?? entries[first]!.at,
+        end: entries[run[run.length - 1]!]!.at,
+        restarts: run.length,
+        firstCrash: { at: crash?.at ?? entries[first]!.at, error: crash?.error ?? null },
+      });
       const from = crash ? entries.indexOf(crash) : first;
       for (let k = from; k <= run[run.length - 1]!; k++) entries[k]!.storm = index;
     }

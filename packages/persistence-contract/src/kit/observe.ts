@@ -54,7 +54,15 @@ export function compactionReport(
   counts: { beforeRecords: number; afterRecords: number; beforeBytes: number; afterBytes: number },
 ): CompactionReport {
   const { beforeRecords, afterRecords, beforeBytes, afterBytes } = counts;
-  return { backend, beforeRecords, afterRecords, beforeBytes, afterBytes, removedRecords: beforeRecords - afterRecords, reclaimedBytes: beforeBytes - afterBytes };
+  return {
+    backend,
+    beforeRecords,
+    afterRecords,
+    beforeBytes,
+    afterBytes,
+    removedRecords: beforeRecords - afterRecords,
+    reclaimedBytes: beforeBytes - afterBytes,
+  };
 }
 
 /** The report of a recovery that had nothing to do: the store was clean before and after. */

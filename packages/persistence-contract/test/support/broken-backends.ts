@@ -56,7 +56,7 @@ class AcceptsWritesAfterClose extends LineStoreBackend {
 
 /** Read-modify-write across an await: concurrent appends overwrite each other. */
 class LosesConcurrentAppends extends LineStoreBackend {
-  protected override async append(kind: RecordKind, record: PersistedRecord): Promise<void> {
+  protected override async append(_kind: RecordKind, record: PersistedRecord): Promise<void> {
     this.checkOpen();
     const before = this.disk.files.get(this.path) ?? '';
     await new Promise((resolve) => setImmediate(resolve));
@@ -126,7 +126,9 @@ class FiltersAfterLimit extends LineStoreBackend {
   protected override async list(kind: RecordKind, query: ListQuery | undefined): Promise<PersistedRecord[]> {
     const { actor, eventType, target, ...rest } = query ?? {};
     const page = await super.list(kind, rest);
-    return page.filter((r) => matchesQuery(r, { ...(actor !== undefined && { actor }), ...(eventType !== undefined && { eventType }), ...(target !== undefined && { target }) }));
+    return page.filter((r) =>
+      matchesQuery(r, { ...(actor !== undefined && { actor }), ...(eventType !== undefined && { eventType }), ...(target !== undefined && { target }) }),
+    );
   }
 }
 

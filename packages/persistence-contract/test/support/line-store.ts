@@ -101,7 +101,16 @@ export class LineStoreBackend implements PersistenceBackend {
     checkRecoveryConfig(config);
     const scan = await this.scan();
     const { records } = this.parse();
-    const report: RecoveryReport = { backend: this.name, mode: config.mode, scan, postScan: scan, repairedFiles: [], quarantinedFiles: [], keptRecords: records.length, droppedRecords: 0 };
+    const report: RecoveryReport = {
+      backend: this.name,
+      mode: config.mode,
+      scan,
+      postScan: scan,
+      repairedFiles: [],
+      quarantinedFiles: [],
+      keptRecords: records.length,
+      droppedRecords: 0,
+    };
     if (config.mode !== 'ignore' && scan.anomalies.length > 0) {
       if (config.mode === 'quarantine') {
         const moved = this.disk.files.has(this.path) && scan.anomalies.some((a) => a.path === this.path) ? [this.path] : [];
@@ -246,7 +255,10 @@ const DAMAGE: Record<CorruptionKind, (disk: Disk, path: string) => void> = {
 };
 
 /** A conformance harness for `LineStoreBackend` or a variant of it, on one shared disk. */
-export function lineStoreHarness(name: string, Backend: new (options: LineStoreOptions) => LineStoreBackend = LineStoreBackend): ConformanceHarness<LineStoreBackend> {
+export function lineStoreHarness(
+  name: string,
+  Backend: new (options: LineStoreOptions) => LineStoreBackend = LineStoreBackend,
+): ConformanceHarness<LineStoreBackend> {
   const disk = new Disk();
   return {
     name,

@@ -7,7 +7,17 @@ export function sequenced(run, seq, padBytes) {
   const pad = 'p'.repeat(padBytes);
   switch (seq % 5) {
     case 2:
-      return createAudit({ systemId, totalActors: seq, aliveActors: seq, stoppingActors: 0, restartingActors: 0, registrySize: 0, registryOrphans: [pad], registryDead: [], deadLettersCount: 0 });
+      return createAudit({
+        systemId,
+        totalActors: seq,
+        aliveActors: seq,
+        stoppingActors: 0,
+        restartingActors: 0,
+        registrySize: 0,
+        registryOrphans: [pad],
+        registryDead: [],
+        deadLettersCount: 0,
+      });
     case 4:
       return createDeadLetter({ systemId, target: `${systemId}:${seq}`, messageType: 'Ping', payload: { seq, pad, text: 'héllo ✓' }, reason: 'seq' });
     default:

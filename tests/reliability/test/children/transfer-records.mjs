@@ -25,12 +25,36 @@ export function mixedRecord(i, rng, base = 1_760_000_000_000) {
   const systemId = `sys-${i % 3}`;
   const roll = rng.next();
   if (roll < 0.1) {
-    return createAudit({ systemId, timestamp, totalActors: i, aliveActors: i - (i % 7), stoppingActors: i % 2, restartingActors: i % 3, registrySize: i, registryOrphans: i % 11 === 0 ? [`local:${i}`] : [], registryDead: [], deadLettersCount: i % 13 });
+    return createAudit({
+      systemId,
+      timestamp,
+      totalActors: i,
+      aliveActors: i - (i % 7),
+      stoppingActors: i % 2,
+      restartingActors: i % 3,
+      registrySize: i,
+      registryOrphans: i % 11 === 0 ? [`local:${i}`] : [],
+      registryDead: [],
+      deadLettersCount: i % 13,
+    });
   }
   if (roll < 0.25) {
-    return createDeadLetter({ systemId, timestamp, target: `local:${i % 97}`, messageType: rng.pick(['Ping', 'Greeting', 'Ask']), payload: rng.next() < 0.5 ? text : { text, n: i, ratio: i / 7, nested: { list: [1, null, true, text] } }, expectsReply: i % 5 === 0 });
+    return createDeadLetter({
+      systemId,
+      timestamp,
+      target: `local:${i % 97}`,
+      messageType: rng.pick(['Ping', 'Greeting', 'Ask']),
+      payload: rng.next() < 0.5 ? text : { text, n: i, ratio: i / 7, nested: { list: [1, null, true, text] } },
+      expectsReply: i % 5 === 0,
+    });
   }
-  return createEvent({ systemId, timestamp, actorAddress: `local:${i % 101}`, eventType: rng.pick(['ActorStarted', 'ActorCrashed', 'ActorRestarted', 'ActorStopped']), payload: { i, text, pad: 'x'.repeat(rng.int(0, 120)) } });
+  return createEvent({
+    systemId,
+    timestamp,
+    actorAddress: `local:${i % 101}`,
+    eventType: rng.pick(['ActorStarted', 'ActorCrashed', 'ActorRestarted', 'ActorStopped']),
+    payload: { i, text, pad: 'x'.repeat(rng.int(0, 120)) },
+  });
 }
 
 /** Writes `n` generated records through `backend`, in timestamp order, `concurrency` in flight. */

@@ -22,7 +22,10 @@ if (job.op === 'fill') {
     onProgress: ({ written, skipped }) => writeSync(1, `p ${written} ${skipped}\n`),
   };
   writeSync(1, 'ready\n');
-  report = job.op === 'import' ? await importArchive(job.source.archive, target, options) : await migrateStore(source, target, { ...options, sourceId: JSON.stringify(job.source) });
+  report =
+    job.op === 'import'
+      ? await importArchive(job.source.archive, target, options)
+      : await migrateStore(source, target, { ...options, sourceId: JSON.stringify(job.source) });
   await closeStore(source);
 }
 await closeStore(target);

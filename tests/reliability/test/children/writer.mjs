@@ -13,7 +13,8 @@ async function worker() {
   for (;;) {
     const seq = next++;
     const record = sequenced(Number(run), seq, (seq * 7919) % 3000);
-    const write = record.kind === 'event' ? backend.recordEvent(record) : record.kind === 'audit' ? backend.recordAudit(record) : backend.recordDeadLetter(record);
+    const write =
+      record.kind === 'event' ? backend.recordEvent(record) : record.kind === 'audit' ? backend.recordAudit(record) : backend.recordDeadLetter(record);
     await write;
     writeSync(1, `a ${seq}\n`);
   }

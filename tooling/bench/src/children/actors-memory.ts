@@ -26,7 +26,7 @@ const heapMb = async (): Promise<number> => {
 };
 
 let heapAtFifthMb = 0;
-for (let spawned = 0; spawned < total; ) {
+for (let spawned = 0; spawned < total;) {
   const batch = Array.from({ length: Math.min(1000, total - spawned) }, () => system.spawn(Idle));
   await Promise.all(batch.map((ref) => ref.tell('hello')));
   await Promise.all(batch.map((ref) => system.stop(ref)));

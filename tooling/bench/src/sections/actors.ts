@@ -58,7 +58,16 @@ async function barePingPong(roundTrips: number): Promise<number> {
     if (ball.n >= last) done();
     else await ball.from.tell({ n: ball.n + 1, from: self() });
   };
-  players.push(new BareActor(play(() => players[0]!), slice), new BareActor(play(() => players[1]!), slice));
+  players.push(
+    new BareActor(
+      play(() => players[0]!),
+      slice,
+    ),
+    new BareActor(
+      play(() => players[1]!),
+      slice,
+    ),
+  );
   const ms = await timed(async () => {
     await players[0]!.tell({ n: 0, from: players[1]! });
     await finished;
@@ -146,7 +155,7 @@ async function spawnStop(total: number): Promise<number> {
   const system = new ActorSystem({ systemId: 'bench' });
   await system.start();
   const ms = await timed(async () => {
-    for (let spawned = 0; spawned < total; ) {
+    for (let spawned = 0; spawned < total;) {
       const batch = Array.from({ length: Math.min(1000, total - spawned) }, () => system.spawn(Idle));
       await Promise.all(batch.map(async (ref) => (await system.stop(ref), await ref.terminated)));
       spawned += batch.length;
@@ -169,19 +178,69 @@ export async function actorsSection(scale: Scale): Promise<Figure[]> {
   const n = scale.pingPongRoundTrips;
   const messages = (n * 2 + 1).toLocaleString('en-US');
   const [papyra, bare, peer] = await interleaved(scale.runs, [() => papyraPingPong(n), () => barePingPong(n), () => nactPingPong(n)]);
-  const asks = await sideBySide(scale.runs, () => papyraAsk(scale.asks), () => bareAsk(scale.asks));
+  const asks = await sideBySide(
+    scale.runs,
+    () => papyraAsk(scale.asks),
+    () => bareAsk(scale.asks),
+  );
   const [spawned] = await interleaved(scale.runs, [() => spawnStop(scale.spawnStop)]);
-  const idle = await sideBySide(scale.runs, () => idleBytes('papyra', scale.idleActors), () => idleBytes('nact', scale.idleActors));
+  const idle = await sideBySide(
+    scale.runs,
+    () => idleBytes('papyra', scale.idleActors),
+    () => idleBytes('nact', scale.idleActors),
+  );
   const { stdout } = await run(process.execPath, ['--expose-gc', memoryChild, String(scale.actorsSpawned)], { maxBuffer: 1 << 20 });
   const memory = JSON.parse(stdout) as { heapAtFifthMb: number; heapAtEndMb: number };
   const pingNote = `messages = turns that ran, counted by the handlers (and by the runtime's messagesProcessed), not tell calls made. The bare mailbox yields to the macrotask queue every ${SLICE_TURNS.toLocaleString('en-US')} turns, as the runtime does`;
   return [
-    { id: 'actors.ping-pong.vs-bare', section: 'actors', name: `tell ping-pong, 2 actors, ${messages} messages`, subject: { label: 'ActorSystem', unit: 'msg/s', values: papyra! }, baseline: { label: 'bare promise-resolve mailbox', unit: 'msg/s', values: bare! }, target: { kind: 'min-ratio', value: 0.3 }, note: pingNote },
-    { id: 'actors.ping-pong.vs-nact', section: 'actors', name: 'tell ping-pong vs nact, same workload', subject: { label: 'ActorSystem', unit: 'msg/s', values: papyra! }, baseline: { label: 'nact 7', unit: 'msg/s', values: peer! }, target: { kind: 'min-ratio', value: 2 }, note: 'same rounds as the row above (all three arms interleaved)' },
-    { id: 'actors.ask.p50', section: 'actors', name: `ask latency p50, ${scale.asks.toLocaleString('en-US')} sequential exchanges`, subject: { label: 'ActorSystem ask', unit: 'µs', values: asks[0].map((l) => l.p50) }, baseline: { label: 'bare mailbox + promise', unit: 'µs', values: asks[1].map((l) => l.p50) }, note: 'an exchange is one request and its reply; lower is better; no SPEC target' },
-    { id: 'actors.ask.p99', section: 'actors', name: 'ask latency p99, same exchanges', subject: { label: 'ActorSystem ask', unit: 'µs', values: asks[0].map((l) => l.p99) }, baseline: { label: 'bare mailbox + promise', unit: 'µs', values: asks[1].map((l) => l.p99) } },
-    { id: 'actors.spawn-stop', section: 'actors', name: `spawn → stop, ${scale.spawnStop.toLocaleString('en-US')} actors, 1,000 at a time, no persistence`, subject: { label: 'ActorSystem', unit: 'actors/s', values: spawned! }, note: 'counted as actorsStopped afterwards; no SPEC target' },
-    { id: 'actors.idle-bytes', section: 'actors', name: `heap per idle actor, ${scale.idleActors.toLocaleString('en-US')} actors (child process)`, subject: { label: 'ActorSystem', unit: 'B', values: idle[0] }, baseline: { label: 'nact 7 stateless', unit: 'B', values: idle[1] }, note: 'heap after − before spawning, after a full GC, ÷ actors; no SPEC target' },
+    {
+      id: 'actors.ping-pong.vs-bare',
+      section: 'actors',
+      name: `tell ping-pong, 2 actors, ${messages} messages`,
+      subject: { label: 'ActorSystem', unit: 'msg/s', values: papyra! },
+      baseline: { label: 'bare promise-resolve mailbox', unit: 'msg/s', values: bare! },
+      target: { kind: 'min-ratio', value: 0.3 },
+      note: pingNote,
+    },
+    {
+      id: 'actors.ping-pong.vs-nact',
+      section: 'actors',
+      name: 'tell ping-pong vs nact, same workload',
+      subject: { label: 'ActorSystem', unit: 'msg/s', values: papyra! },
+      baseline: { label: 'nact 7', unit: 'msg/s', values: peer! },
+      target: { kind: 'min-ratio', value: 2 },
+      note: 'same rounds as the row above (all three arms interleaved)',
+    },
+    {
+      id: 'actors.ask.p50',
+      section: 'actors',
+      name: `ask latency p50, ${scale.asks.toLocaleString('en-US')} sequential exchanges`,
+      subject: { label: 'ActorSystem ask', unit: 'µs', values: asks[0].map((l) => l.p50) },
+      baseline: { label: 'bare mailbox + promise', unit: 'µs', values: asks[1].map((l) => l.p50) },
+      note: 'an exchange is one request and its reply; lower is better; no SPEC target',
+    },
+    {
+      id: 'actors.ask.p99',
+      section: 'actors',
+      name: 'ask latency p99, same exchanges',
+      subject: { label: 'ActorSystem ask', unit: 'µs', values: asks[0].map((l) => l.p99) },
+      baseline: { label: 'bare mailbox + promise', unit: 'µs', values: asks[1].map((l) => l.p99) },
+    },
+    {
+      id: 'actors.spawn-stop',
+      section: 'actors',
+      name: `spawn → stop, ${scale.spawnStop.toLocaleString('en-US')} actors, 1,000 at a time, no persistence`,
+      subject: { label: 'ActorSystem', unit: 'actors/s', values: spawned! },
+      note: 'counted as actorsStopped afterwards; no SPEC target',
+    },
+    {
+      id: 'actors.idle-bytes',
+      section: 'actors',
+      name: `heap per idle actor, ${scale.idleActors.toLocaleString('en-US')} actors (child process)`,
+      subject: { label: 'ActorSystem', unit: 'B', values: idle[0] },
+      baseline: { label: 'nact 7 stateless', unit: 'B', values: idle[1] },
+      note: 'heap after − before spawning, after a full GC, ÷ actors; no SPEC target',
+    },
     {
       id: 'actors.memory-flat',
       section: 'actors',

@@ -80,7 +80,13 @@ export async function cliSection(scale: Scale): Promise<Figure[]> {
       const id = `cli.${command.join('-')}`;
       figures.push(
         i === 0
-          ? { id: `${id}.time`, section: 'cli', name: `${name}, ${scale.scanRecords.toLocaleString('en-US')} records (${size}), spawn to exit`, subject: { label: name, unit: 'ms', values: own.map((r) => r.ms) }, note: 'the reference for the rows below; includes Node start-up' }
+          ? {
+              id: `${id}.time`,
+              section: 'cli',
+              name: `${name}, ${scale.scanRecords.toLocaleString('en-US')} records (${size}), spawn to exit`,
+              subject: { label: name, unit: 'ms', values: own.map((r) => r.ms) },
+              note: 'the reference for the rows below; includes Node start-up',
+            }
           : {
               id: `${id}.time`,
               section: 'cli',
@@ -90,7 +96,13 @@ export async function cliSection(scale: Scale): Promise<Figure[]> {
               target: { kind: 'max-ratio', value: 2 },
               ...(!whole && { note: `its --json output shows no count of ${events.toLocaleString('en-US')} events (a sampled or partial read?)` }),
             },
-        { id: `${id}.rss`, section: 'cli', name: `${name}, peak RSS`, subject: { label: name, unit: 'MB', values: own.map((r) => r.maxRssMb) }, target: { kind: 'max', value: 100 } },
+        {
+          id: `${id}.rss`,
+          section: 'cli',
+          name: `${name}, peak RSS`,
+          subject: { label: name, unit: 'MB', values: own.map((r) => r.maxRssMb) },
+          target: { kind: 'max', value: 100 },
+        },
       );
     });
     return figures;

@@ -104,8 +104,16 @@ export async function ndjsonSection(scale: Scale): Promise<Figure[]> {
     const events = makeEvents(scale.appendRecords);
     const n = events.length.toLocaleString('en-US');
 
-    const [papyra, baseline] = await sideBySide(scale.runs, () => papyraAppend(dir, events, 'never', 0), () => baselineAppend(dir, events, false));
-    const pinoRuns = await sideBySide(scale.runs, () => papyraAppend(dir, events, 'never', 0), () => pinoAppend(dir, events));
+    const [papyra, baseline] = await sideBySide(
+      scale.runs,
+      () => papyraAppend(dir, events, 'never', 0),
+      () => baselineAppend(dir, events, false),
+    );
+    const pinoRuns = await sideBySide(
+      scale.runs,
+      () => papyraAppend(dir, events, 'never', 0),
+      () => pinoAppend(dir, events),
+    );
     figures.push(
       {
         id: 'ndjson.append.vs-batched',
@@ -116,23 +124,60 @@ export async function ndjsonSection(scale: Scale): Promise<Figure[]> {
         target: { kind: 'min-ratio', value: 0.85 },
         note: 'counted as lines readable in the file afterwards (the last one decoded). The baseline writes the camelCase record, 11% fewer bytes than the snake_case wire line Papyra must write. The producer awaits each distinct promise it got back (the writer gives all callers of a batch one promise). Bottleneck, from a `node --cpu-prof` profile (packages/persistence-contract/README.md): the writer joining each batch of 1,000 lines (~30% of self time) and GC (~10%); the line encoder is now ~10%, down from 52–55% for the old encodeRecord',
       },
-      { id: 'ndjson.append.vs-pino', section: 'ndjson', name: 'sustained append vs pino, same objects', subject: { label: 'NdjsonBackend', unit: 'rec/s', values: pinoRuns[0] }, baseline: { label: 'pino (async destination)', unit: 'rec/s', values: pinoRuns[1] }, target: { kind: 'min-ratio', value: 3 }, note: 'both counted as lines in the file after the destination closed' },
+      {
+        id: 'ndjson.append.vs-pino',
+        section: 'ndjson',
+        name: 'sustained append vs pino, same objects',
+        subject: { label: 'NdjsonBackend', unit: 'rec/s', values: pinoRuns[0] },
+        baseline: { label: 'pino (async destination)', unit: 'rec/s', values: pinoRuns[1] },
+        target: { kind: 'min-ratio', value: 3 },
+        note: 'both counted as lines in the file after the destination closed',
+      },
     );
 
     const durable = events.slice(0, scale.fsyncRecords);
-    const [group, perThousand] = await sideBySide(scale.runs, () => papyraAppend(dir, durable, 'always', 256), () => baselineAppend(dir, durable, true));
-    figures.push({ id: 'ndjson.fsync-always.group-commit', section: 'ndjson', name: `fsync always, 256 concurrent writers, ${durable.length.toLocaleString('en-US')} records`, subject: { label: 'group commit', unit: 'rec/s', values: group }, baseline: { label: 'writeSync + fsync per 1,000', unit: 'rec/s', values: perThousand }, target: { kind: 'min-ratio', value: 0.5 } });
+    const [group, perThousand] = await sideBySide(
+      scale.runs,
+      () => papyraAppend(dir, durable, 'always', 256),
+      () => baselineAppend(dir, durable, true),
+    );
+    figures.push({
+      id: 'ndjson.fsync-always.group-commit',
+      section: 'ndjson',
+      name: `fsync always, 256 concurrent writers, ${durable.length.toLocaleString('en-US')} records`,
+      subject: { label: 'group commit', unit: 'rec/s', values: group },
+      baseline: { label: 'writeSync + fsync per 1,000', unit: 'rec/s', values: perThousand },
+      target: { kind: 'min-ratio', value: 0.5 },
+    });
 
     const big = join(dir, 'big.ndjson');
     writeStore(big, scale.scanRecords);
     const size = statSync(big).size;
-    const scans = await sideBySide(scale.readRuns, () => childRead('papyra', big), () => childRead('readline', big));
+    const scans = await sideBySide(
+      scale.readRuns,
+      () => childRead('papyra', big),
+      () => childRead('readline', big),
+    );
     for (const r of scans[1]) verify('readline lines', scale.scanRecords, r.records);
     const scanFigures = scans.map((list) => list.map((r) => perSecond(scale.scanRecords, r.ms)));
     const sizeText = `${(size / 2 ** 20).toFixed(0)} MiB`;
     figures.push(
-      { id: 'ndjson.scan', section: 'ndjson', name: `scan of ${scale.scanRecords.toLocaleString('en-US')} records (${sizeText})`, subject: { label: 'scan()', unit: 'rec/s', values: scanFigures[0]! }, baseline: { label: 'readline + JSON.parse', unit: 'rec/s', values: scanFigures[1]! }, target: { kind: 'min-ratio', value: 0.9 } },
-      { id: 'ndjson.scan.rss', section: 'ndjson', name: 'peak RSS of that scan (child process)', subject: { label: 'scan()', unit: 'MB', values: scans[0].map((r) => r.maxRssMb) }, baseline: { label: 'readline + JSON.parse', unit: 'MB', values: scans[1].map((r) => r.maxRssMb) }, target: { kind: 'max', value: 100 } },
+      {
+        id: 'ndjson.scan',
+        section: 'ndjson',
+        name: `scan of ${scale.scanRecords.toLocaleString('en-US')} records (${sizeText})`,
+        subject: { label: 'scan()', unit: 'rec/s', values: scanFigures[0]! },
+        baseline: { label: 'readline + JSON.parse', unit: 'rec/s', values: scanFigures[1]! },
+        target: { kind: 'min-ratio', value: 0.9 },
+      },
+      {
+        id: 'ndjson.scan.rss',
+        section: 'ndjson',
+        name: 'peak RSS of that scan (child process)',
+        subject: { label: 'scan()', unit: 'MB', values: scans[0].map((r) => r.maxRssMb) },
+        baseline: { label: 'readline + JSON.parse', unit: 'MB', values: scans[1].map((r) => r.maxRssMb) },
+        target: { kind: 'max', value: 100 },
+      },
     );
 
     // The newest record is an hour old, so `since: now` matches nothing: the worst case of a reader.
@@ -140,14 +185,37 @@ export async function ndjsonSection(scale: Scale): Promise<Figure[]> {
     for (let i = 0; i < scale.readRuns; i++) sinceRuns.push(await childRead('since', big));
     for (const r of sinceRuns) verify('listEvents({ limit: 50, since: now }) events', 0, r.records);
     figures.push(
-      { id: 'ndjson.list-since.time', section: 'ndjson', name: `listEvents({ limit: 50, since }) with no recent record, ${scale.scanRecords.toLocaleString('en-US')} records (${sizeText}), child process`, subject: { label: 'time', unit: 'ms', values: sinceRuns.map((r) => r.ms) }, target: { kind: 'max', value: 500 } },
-      { id: 'ndjson.list-since.rss', section: 'ndjson', name: 'peak RSS of that listEvents (child process)', subject: { label: 'peak RSS', unit: 'MB', values: sinceRuns.map((r) => r.maxRssMb) }, target: { kind: 'max', value: 100 } },
+      {
+        id: 'ndjson.list-since.time',
+        section: 'ndjson',
+        name: `listEvents({ limit: 50, since }) with no recent record, ${scale.scanRecords.toLocaleString('en-US')} records (${sizeText}), child process`,
+        subject: { label: 'time', unit: 'ms', values: sinceRuns.map((r) => r.ms) },
+        target: { kind: 'max', value: 500 },
+      },
+      {
+        id: 'ndjson.list-since.rss',
+        section: 'ndjson',
+        name: 'peak RSS of that listEvents (child process)',
+        subject: { label: 'peak RSS', unit: 'MB', values: sinceRuns.map((r) => r.maxRssMb) },
+        target: { kind: 'max', value: 100 },
+      },
     );
 
     const small = join(dir, 'small.ndjson');
     writeStore(small, 1000);
-    const tails = await sideBySide(scale.runs, () => listTail(big, 20), () => listTail(small, 20));
-    figures.push({ id: 'ndjson.list-tail', section: 'ndjson', name: `listEvents({ limit: 50 }), ${scale.scanRecords.toLocaleString('en-US')} vs 1,000 records`, subject: { label: 'big file', unit: 'ms', values: tails[0] }, baseline: { label: '1k-record file', unit: 'ms', values: tails[1] }, target: { kind: 'max-ratio', value: 2 } });
+    const tails = await sideBySide(
+      scale.runs,
+      () => listTail(big, 20),
+      () => listTail(small, 20),
+    );
+    figures.push({
+      id: 'ndjson.list-tail',
+      section: 'ndjson',
+      name: `listEvents({ limit: 50 }), ${scale.scanRecords.toLocaleString('en-US')} vs 1,000 records`,
+      subject: { label: 'big file', unit: 'ms', values: tails[0] },
+      baseline: { label: '1k-record file', unit: 'ms', values: tails[1] },
+      target: { kind: 'max-ratio', value: 2 },
+    });
     return figures;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -42,7 +42,7 @@ async function lifecycle(store: Store, actors: number): Promise<LifecycleRun> {
   const system = new ActorSystem({ systemId: 'bench', ...(store.backend && { persistence: store.backend }) });
   await system.start();
   const ms = await timed(async () => {
-    for (let spawned = 0; spawned < actors; ) {
+    for (let spawned = 0; spawned < actors;) {
       const batch = Array.from({ length: Math.min(1000, actors - spawned) }, () => system.spawn(Worker));
       await Promise.all(batch.map((ref) => ref.tell('work')));
       await Promise.all(batch.map(async (ref) => (await system.stop(ref), await ref.terminated)));
@@ -198,7 +198,10 @@ export async function persistedSection(scale: Scale): Promise<Figure[]> {
       const own = runs[i + 1]!;
       const dropped = own.reduce((sum, r) => sum + r.dropped, 0);
       const facts = own.map((r) => r.facts);
-      const stored = Math.min(...facts) === Math.max(...facts) ? facts[0]!.toLocaleString('en-US') : `${Math.min(...facts).toLocaleString('en-US')}–${Math.max(...facts).toLocaleString('en-US')}`;
+      const stored =
+        Math.min(...facts) === Math.max(...facts)
+          ? facts[0]!.toLocaleString('en-US')
+          : `${Math.min(...facts).toLocaleString('en-US')}–${Math.max(...facts).toLocaleString('en-US')}`;
       return {
         id: `persisted.lifecycle.${arm.label.replace(/\W+/g, '-')}`,
         section: 'persisted',
@@ -208,13 +211,30 @@ export async function persistedSection(scale: Scale): Promise<Figure[]> {
         note: `timed until close() flushed; of ${(2 * scale.lifecycleActors).toLocaleString('en-US')} facts per run, ${stored} read back${dropped ? ` and ${dropped.toLocaleString('en-US')} over all runs dropped or failed (counted by the runtime's writer: its queue was full)` : ', none dropped'}; no SPEC target`,
       };
     });
-    if (!redisUp || !postgresUp) process.stderr.write(`bench: persisted: ${[!redisUp && 'redis', !postgresUp && 'postgres'].filter(Boolean).join(' and ')} unreachable, rows skipped\n`);
+    if (!redisUp || !postgresUp)
+      process.stderr.write(`bench: persisted: ${[!redisUp && 'redis', !postgresUp && 'postgres'].filter(Boolean).join(' and ')} unreachable, rows skipped\n`);
 
-    const [always, never] = await interleaved(scale.runs, [() => crashToStored(dir, 'always', scale.crashes), () => crashToStored(dir, 'never', scale.crashes)]);
+    const [always, never] = await interleaved(scale.runs, [
+      () => crashToStored(dir, 'always', scale.crashes),
+      () => crashToStored(dir, 'never', scale.crashes),
+    ]);
     const crashes = scale.crashes.toLocaleString('en-US');
     figures.push(
-      { id: 'persisted.crash-restart.p50', section: 'persisted', name: `crash → restart → ActorRestarted stored, p50 of ${crashes} crashes (ndjson)`, subject: { label: 'fsync always', unit: 'ms', values: always!.map((t) => percentile(t, 50)) }, baseline: { label: 'fsync never', unit: 'ms', values: never!.map((t) => percentile(t, 50)) }, note: 'from the tell of the crashing message to the write promise of the fact resolving; lower is better; no SPEC target' },
-      { id: 'persisted.crash-restart.p99', section: 'persisted', name: 'crash → restart → ActorRestarted stored, p99', subject: { label: 'fsync always', unit: 'ms', values: always!.map((t) => percentile(t, 99)) }, baseline: { label: 'fsync never', unit: 'ms', values: never!.map((t) => percentile(t, 99)) } },
+      {
+        id: 'persisted.crash-restart.p50',
+        section: 'persisted',
+        name: `crash → restart → ActorRestarted stored, p50 of ${crashes} crashes (ndjson)`,
+        subject: { label: 'fsync always', unit: 'ms', values: always!.map((t) => percentile(t, 50)) },
+        baseline: { label: 'fsync never', unit: 'ms', values: never!.map((t) => percentile(t, 50)) },
+        note: 'from the tell of the crashing message to the write promise of the fact resolving; lower is better; no SPEC target',
+      },
+      {
+        id: 'persisted.crash-restart.p99',
+        section: 'persisted',
+        name: 'crash → restart → ActorRestarted stored, p99',
+        subject: { label: 'fsync always', unit: 'ms', values: always!.map((t) => percentile(t, 99)) },
+        baseline: { label: 'fsync never', unit: 'ms', values: never!.map((t) => percentile(t, 99)) },
+      },
     );
     return figures;
   } finally {

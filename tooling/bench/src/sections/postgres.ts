@@ -25,7 +25,13 @@ export async function postgresSection(scale: Scale): Promise<Figure[]> {
       return perSecond(events.length, ms);
     });
     return [
-      { id: 'postgres.batched', section: 'postgres', name: `batched inserts, ${events.length.toLocaleString('en-US')} records`, subject: { label: 'PostgresBackend', unit: 'rec/s', values: rates }, note: 'no SPEC target; shown beside the other backends; counted as rows afterwards' },
+      {
+        id: 'postgres.batched',
+        section: 'postgres',
+        name: `batched inserts, ${events.length.toLocaleString('en-US')} records`,
+        subject: { label: 'PostgresBackend', unit: 'rec/s', values: rates },
+        note: 'no SPEC target; shown beside the other backends; counted as rows afterwards',
+      },
     ];
   } finally {
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

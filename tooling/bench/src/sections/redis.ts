@@ -63,7 +63,15 @@ export async function redisSection(scale: Scale): Promise<Figure[]> {
       },
     );
     return [
-      { id: 'redis.pipelined', section: 'redis', name: `pipelined writes, ${events.length.toLocaleString('en-US')} records`, subject: { label: 'RedisBackend', unit: 'rec/s', values: papyra }, baseline: { label: 'raw ioredis pipelined XADD', unit: 'rec/s', values: raw }, target: { kind: 'min-ratio', value: 0.8 }, note: 'both counted as stream entries (XLEN) afterwards' },
+      {
+        id: 'redis.pipelined',
+        section: 'redis',
+        name: `pipelined writes, ${events.length.toLocaleString('en-US')} records`,
+        subject: { label: 'RedisBackend', unit: 'rec/s', values: papyra },
+        baseline: { label: 'raw ioredis pipelined XADD', unit: 'rec/s', values: raw },
+        target: { kind: 'min-ratio', value: 0.8 },
+        note: 'both counted as stream entries (XLEN) afterwards',
+      },
     ];
   } finally {
     await deleteKeys(redis, prefix);

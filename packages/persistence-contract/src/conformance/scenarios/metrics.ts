@@ -95,7 +95,16 @@ export const metricsScenarios: ConformanceScenario[] = [
       if (backend.capabilities.scan) await backend.scan();
       backend.metrics.reset();
       const m = backend.metrics.snapshot();
-      for (const key of ['recordsWritten', 'bytesWritten', 'writeErrors', 'recordsDropped', 'scans', 'anomaliesDetected', 'recoveries', 'compactions'] as const) {
+      for (const key of [
+        'recordsWritten',
+        'bytesWritten',
+        'writeErrors',
+        'recordsDropped',
+        'scans',
+        'anomaliesDetected',
+        'recoveries',
+        'compactions',
+      ] as const) {
         assert.equal(m[key], 0, `${key} after reset()`);
       }
       assert.equal(m.writeLatencyMs.count, 0);

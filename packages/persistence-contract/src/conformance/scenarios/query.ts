@@ -32,8 +32,14 @@ export const queryScenarios: ConformanceScenario[] = [
     async run(ctx) {
       const { backend } = await tenOfEach(ctx);
       assert.deepEqual(await eventIndexes(backend, { limit: 3 }), [7, 8, 9]);
-      assert.deepEqual((await backend.listAudits({ limit: 2 })).map((a) => a.totalActors), [8, 9]);
-      assert.deepEqual((await backend.listDeadLetters({ limit: 4 })).map((d) => d.payload), [6, 7, 8, 9]);
+      assert.deepEqual(
+        (await backend.listAudits({ limit: 2 })).map((a) => a.totalActors),
+        [8, 9],
+      );
+      assert.deepEqual(
+        (await backend.listDeadLetters({ limit: 4 })).map((d) => d.payload),
+        [6, 7, 8, 9],
+      );
     },
   },
   {
@@ -45,7 +51,10 @@ export const queryScenarios: ConformanceScenario[] = [
       assert.deepEqual(await eventIndexes(backend, { order: 'desc' }), [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
       assert.deepEqual(await eventIndexes(backend, { limit: 3, order: 'desc' }), [9, 8, 7]);
       assert.deepEqual(await eventIndexes(backend, { order: 'asc' }), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-      assert.deepEqual((await backend.listDeadLetters({ limit: 2, order: 'desc' })).map((d) => d.payload), [9, 8]);
+      assert.deepEqual(
+        (await backend.listDeadLetters({ limit: 2, order: 'desc' })).map((d) => d.payload),
+        [9, 8],
+      );
     },
   },
   {
@@ -70,7 +79,10 @@ export const queryScenarios: ConformanceScenario[] = [
       assert.deepEqual(await eventIndexes(backend, { since: since + 1 }), [7, 8, 9]);
       assert.deepEqual(await eventIndexes(backend, { since, limit: 2, order: 'desc' }), [9, 8]);
       assert.deepEqual(await eventIndexes(backend, { since: Date.now() + 60_000 }), []);
-      assert.deepEqual((await backend.listAudits({ since })).map((a) => a.totalActors), [6, 7, 8, 9]);
+      assert.deepEqual(
+        (await backend.listAudits({ since })).map((a) => a.totalActors),
+        [6, 7, 8, 9],
+      );
     },
   },
   {
@@ -81,11 +93,7 @@ export const queryScenarios: ConformanceScenario[] = [
       const { backend } = await tenOfEach(ctx);
       await rejectsWithCode(() => backend.listEvents({ limit: -1 }), 'PAPYRA_INVALID_ARGUMENT', 'listEvents({ limit: -1 })');
       await rejectsWithCode(() => backend.listAudits({ limit: 1.5 }), 'PAPYRA_INVALID_ARGUMENT', 'listAudits({ limit: 1.5 })');
-      await rejectsWithCode(
-        () => backend.listDeadLetters({ order: 'sideways' as 'asc' }),
-        'PAPYRA_INVALID_ARGUMENT',
-        "listDeadLetters({ order: 'sideways' })",
-      );
+      await rejectsWithCode(() => backend.listDeadLetters({ order: 'sideways' as 'asc' }), 'PAPYRA_INVALID_ARGUMENT', "listDeadLetters({ order: 'sideways' })");
     },
   },
 ];

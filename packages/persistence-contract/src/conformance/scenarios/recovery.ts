@@ -74,73 +74,65 @@ export const recoveryScenarios: ConformanceScenario[] = [
       assert.deepEqual(await listAll(backend), byKind(records));
     },
   },
-  ...CORRUPTION_KINDS.map(
-    (kind): ConformanceScenario => ({
-      topic,
-      name: `recover 'ignore' after ${kind} only reports`,
-      needs: { capabilities: ['scan', 'recover'], corruption: kind },
-      async run(ctx) {
-        const { backend, records } = await damaged(ctx, kind);
-        const report = await backend.recover({ mode: 'ignore' });
-        assert.equal(report.mode, 'ignore');
-        assertReports(report.scan, kind);
-        assert.equal(report.droppedRecords, 0);
-        assert.deepEqual(report.repairedFiles, []);
-        assert.deepEqual(report.quarantinedFiles, []);
-        assert.deepEqual((await backend.scan()).anomalies, report.scan.anomalies, 'the damage is still there');
-        assert.deepEqual(await listAll(backend), byKind(records));
-      },
-    }),
-  ),
+  ...CORRUPTION_KINDS.map((kind): ConformanceScenario => ({
+    topic,
+    name: `recover 'ignore' after ${kind} only reports`,
+    needs: { capabilities: ['scan', 'recover'], corruption: kind },
+    async run(ctx) {
+      const { backend, records } = await damaged(ctx, kind);
+      const report = await backend.recover({ mode: 'ignore' });
+      assert.equal(report.mode, 'ignore');
+      assertReports(report.scan, kind);
+      assert.equal(report.droppedRecords, 0);
+      assert.deepEqual(report.repairedFiles, []);
+      assert.deepEqual(report.quarantinedFiles, []);
+      assert.deepEqual((await backend.scan()).anomalies, report.scan.anomalies, 'the damage is still there');
+      assert.deepEqual(await listAll(backend), byKind(records));
+    },
+  })),
   // Repair leaves foreign files alone (only quarantine moves orphans aside), so orphans are not here.
-  ...CORRUPTION_KINDS.filter((kind) => kind !== 'orphan_file').map(
-    (kind): ConformanceScenario => ({
-      topic,
-      name: `repair after ${kind} ends clean, keeps every valid record in order, and is idempotent`,
-      needs: { capabilities: ['scan', 'recover'], corruption: kind },
-      async run(ctx) {
-        const { backend, records } = await damaged(ctx, kind);
-        assertRecovered(await backend.recover({ mode: 'repair' }), 'repair', kind, records.length);
-        assert.deepEqual(await listAll(backend), byKind(records));
-        assertClean(await backend.scan(), 'scan after repair');
-        await assertIdempotent(backend, { mode: 'repair' }, byKind(records));
-      },
-    }),
-  ),
-  ...CORRUPTION_KINDS.map(
-    (kind): ConformanceScenario => ({
-      topic,
-      name: `quarantine after ${kind} preserves what it removes, ends clean, and is idempotent`,
-      needs: { capabilities: ['scan', 'recover', 'quarantine'], corruption: kind },
-      async run(ctx) {
-        const { backend, records } = await damaged(ctx, kind);
-        const quarantineDir = await ctx.scratchDir();
-        const report = await backend.recover({ mode: 'quarantine', quarantineDir });
-        assertRecovered(report, 'quarantine', kind, records.length);
-        assert.ok(report.quarantinedFiles.length > 0, 'quarantinedFiles names what was preserved');
-        assert.ok((await filesUnder(quarantineDir)).length > 0, 'the removed bytes are preserved under quarantineDir');
-        for (const file of report.quarantinedFiles) {
-          if (!isAbsolute(file) || relative(quarantineDir, file).startsWith('..')) continue;
-          assert.ok((await stat(file)).isFile(), `${file} exists`);
-        }
-        assert.deepEqual(await listAll(backend), byKind(records));
-        await assertIdempotent(backend, { mode: 'quarantine', quarantineDir }, byKind(records));
-      },
-    }),
-  ),
-  ...CORRUPTION_KINDS.filter((kind) => kind !== 'orphan_file').map(
-    (kind): ConformanceScenario => ({
-      topic,
-      name: `repair after ${kind} survives reopen`,
-      needs: { capabilities: ['scan', 'recover'], corruption: kind, reopen: true },
-      async run(ctx) {
-        const first = await damaged(ctx, kind);
-        const records = first.records;
-        await first.backend.recover({ mode: 'repair' });
-        const backend = await ctx.reopen(first.backend);
-        assertClean(await backend.scan(), 'scan after repair and reopen');
-        assert.deepEqual(await listAll(backend), byKind(records));
-      },
-    }),
-  ),
+  ...CORRUPTION_KINDS.filter((kind) => kind !== 'orphan_file').map((kind): ConformanceScenario => ({
+    topic,
+    name: `repair after ${kind} ends clean, keeps every valid record in order, and is idempotent`,
+    needs: { capabilities: ['scan', 'recover'], corruption: kind },
+    async run(ctx) {
+      const { backend, records } = await damaged(ctx, kind);
+      assertRecovered(await backend.recover({ mode: 'repair' }), 'repair', kind, records.length);
+      assert.deepEqual(await listAll(backend), byKind(records));
+      assertClean(await backend.scan(), 'scan after repair');
+      await assertIdempotent(backend, { mode: 'repair' }, byKind(records));
+    },
+  })),
+  ...CORRUPTION_KINDS.map((kind): ConformanceScenario => ({
+    topic,
+    name: `quarantine after ${kind} preserves what it removes, ends clean, and is idempotent`,
+    needs: { capabilities: ['scan', 'recover', 'quarantine'], corruption: kind },
+    async run(ctx) {
+      const { backend, records } = await damaged(ctx, kind);
+      const quarantineDir = await ctx.scratchDir();
+      const report = await backend.recover({ mode: 'quarantine', quarantineDir });
+      assertRecovered(report, 'quarantine', kind, records.length);
+      assert.ok(report.quarantinedFiles.length > 0, 'quarantinedFiles names what was preserved');
+      assert.ok((await filesUnder(quarantineDir)).length > 0, 'the removed bytes are preserved under quarantineDir');
+      for (const file of report.quarantinedFiles) {
+        if (!isAbsolute(file) || relative(quarantineDir, file).startsWith('..')) continue;
+        assert.ok((await stat(file)).isFile(), `${file} exists`);
+      }
+      assert.deepEqual(await listAll(backend), byKind(records));
+      await assertIdempotent(backend, { mode: 'quarantine', quarantineDir }, byKind(records));
+    },
+  })),
+  ...CORRUPTION_KINDS.filter((kind) => kind !== 'orphan_file').map((kind): ConformanceScenario => ({
+    topic,
+    name: `repair after ${kind} survives reopen`,
+    needs: { capabilities: ['scan', 'recover'], corruption: kind, reopen: true },
+    async run(ctx) {
+      const first = await damaged(ctx, kind);
+      const records = first.records;
+      await first.backend.recover({ mode: 'repair' });
+      const backend = await ctx.reopen(first.backend);
+      assertClean(await backend.scan(), 'scan after repair and reopen');
+      assert.deepEqual(await listAll(backend), byKind(records));
+    },
+  })),
 ];

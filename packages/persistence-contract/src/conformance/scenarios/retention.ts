@@ -21,7 +21,10 @@ export const retentionScenarios: ConformanceScenario[] = [
       // Interleaved: one kind's volume must not evict another kind's records.
       await writeAll(backend, [events[0]!, audits[0]!, ...events.slice(1, 4), ...deadLetters, audits[1]!, ...events.slice(4)]);
       assert.deepEqual(await listAll(backend), { events: events.slice(3), audits, deadLetters: deadLetters.slice(1) });
-      assert.deepEqual((await backend.listEvents({ limit: 2 })).map((e) => e.id), events.slice(4).map((e) => e.id));
+      assert.deepEqual(
+        (await backend.listEvents({ limit: 2 })).map((e) => e.id),
+        events.slice(4).map((e) => e.id),
+      );
     },
   },
   {

@@ -46,38 +46,34 @@ export const scanScenarios: ConformanceScenario[] = [
       assertClean(await backend.scan(), 'scan after reopen');
     },
   },
-  ...CORRUPTION_KINDS.map(
-    (kind): ConformanceScenario => ({
-      topic,
-      name: `scan reports ${kind}; valid records stay listed; a second scan sees the same`,
-      needs: { capabilities: ['scan'], corruption: kind },
-      async run(ctx) {
-        const backend = await ctx.make();
-        const records = mixedRecords(9);
-        await writeAll(backend, records);
-        await ctx.corrupt(backend, kind);
-        const first = await backend.scan();
-        assertReports(first, kind);
-        assert.deepEqual(await listAll(backend), byKind(records), 'lists skip the damage and return every valid record');
-        assert.deepEqual(await backend.scan(), first, 'scan is read-only: a second scan reports the same anomalies');
-      },
-    }),
-  ),
-  ...CORRUPTION_KINDS.map(
-    (kind): ConformanceScenario => ({
-      topic,
-      name: `scan of ${kind} changes nothing stored (reopen)`,
-      needs: { capabilities: ['scan'], corruption: kind, reopen: true },
-      async run(ctx) {
-        let backend = await ctx.make();
-        const records = mixedRecords(6);
-        await writeAll(backend, records);
-        await ctx.corrupt(backend, kind);
-        const first = await backend.scan();
-        backend = await ctx.reopen(backend);
-        assert.deepEqual(await backend.scan(), first, 'the damage is still there after reopen');
-        assert.deepEqual(await listAll(backend), byKind(records));
-      },
-    }),
-  ),
+  ...CORRUPTION_KINDS.map((kind): ConformanceScenario => ({
+    topic,
+    name: `scan reports ${kind}; valid records stay listed; a second scan sees the same`,
+    needs: { capabilities: ['scan'], corruption: kind },
+    async run(ctx) {
+      const backend = await ctx.make();
+      const records = mixedRecords(9);
+      await writeAll(backend, records);
+      await ctx.corrupt(backend, kind);
+      const first = await backend.scan();
+      assertReports(first, kind);
+      assert.deepEqual(await listAll(backend), byKind(records), 'lists skip the damage and return every valid record');
+      assert.deepEqual(await backend.scan(), first, 'scan is read-only: a second scan reports the same anomalies');
+    },
+  })),
+  ...CORRUPTION_KINDS.map((kind): ConformanceScenario => ({
+    topic,
+    name: `scan of ${kind} changes nothing stored (reopen)`,
+    needs: { capabilities: ['scan'], corruption: kind, reopen: true },
+    async run(ctx) {
+      let backend = await ctx.make();
+      const records = mixedRecords(6);
+      await writeAll(backend, records);
+      await ctx.corrupt(backend, kind);
+      const first = await backend.scan();
+      backend = await ctx.reopen(backend);
+      assert.deepEqual(await backend.scan(), first, 'the damage is still there after reopen');
+      assert.deepEqual(await listAll(backend), byKind(records));
+    },
+  })),
 ];

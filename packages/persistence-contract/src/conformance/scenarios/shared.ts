@@ -76,7 +76,10 @@ export const sharedScenarios: ConformanceScenario[] = [
       assert.deepEqual(await indexes({ eventType: 'ActorCrashed', actor: 'conformance:0' }), [3]);
       assert.deepEqual(await indexes({ actor: 'conformance:2', since: start + 5000 }), [5, 8]);
       assert.deepEqual(await indexes({ actor: 'nobody:1' }), []);
-      assert.deepEqual((await backend.listDeadLetters({ target: 'conformance:2', limit: 1 })).map((d) => d.payload), [8]);
+      assert.deepEqual(
+        (await backend.listDeadLetters({ target: 'conformance:2', limit: 1 })).map((d) => d.payload),
+        [8],
+      );
       assert.deepEqual(await backend.listAudits({ actor: 'conformance:1' }), [], 'audits have no actor');
       await rejectsWithCode(() => backend.listEvents({ actor: 5 as never }), 'PAPYRA_INVALID_ARGUMENT', 'listEvents({ actor: 5 })');
     },
