@@ -46,7 +46,9 @@ function synthetic(seed: number) {
     for (const a of actors) {
       const roll = random();
       if (roll < 0.25) {
-        // a storm: MAX+1 .. MAX+4 crash/restart pairs, each gap well inside the window
+        // a storm: MAX+1 .. MAX+4 crash/restart pairs, each gap well inside the window, and well
+        // apart from any other restart of this actor (an escalation from a child in this round)
+        clock += 2 * WITHIN;
         const n = MAX + 1 + Math.floor(random() * 4);
         const first = emit(a, 'ActorCrashed', { error: `boom ${round}` });
         truth.get(a)!.storms.push(first);
@@ -64,6 +66,7 @@ function synthetic(seed: number) {
         // escalation: a child crashes, escalates; the parent crashes and restarts, stopping the child
         const parent = actors[Math.floor(Number(a.slice(2)) / 2)] ?? 's:1';
         if (parent === a) continue;
+        clock += 2 * WITHIN; // so that several escalations to one parent never make a storm of their own
         emit(a, 'ActorCrashed', { error: 'escalated' });
         emit(parent, 'ActorCrashed', { error: `child ${a} escalated` });
         emit(a, 'ActorStopped', { reason: 'parent restarted' });
