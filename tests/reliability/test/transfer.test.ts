@@ -28,7 +28,7 @@ import { children, codeOf, prng, reportFigures, seedFor, sleep, tempDirs } from 
 
 // Sized for CI while transfers write one record at a time (see RELIABILITY.md): raise with
 // TRANSFER_RECORDS; scripts/round-trip.mjs runs the same round trip at 1M.
-const RECORDS = Number(process.env['TRANSFER_RECORDS'] ?? 5_000);
+const RECORDS = Number(process.env['TRANSFER_RECORDS'] ?? 2_000);
 // Per target of the kill tests: enough batches that the kills land mid-transfer.
 const KILL_RECORDS = { ndjson: 2_000, postgres: 200 };
 const killRecords = (target: keyof typeof KILL_RECORDS) => Number(process.env['TRANSFER_KILL_RECORDS'] ?? KILL_RECORDS[target]);
