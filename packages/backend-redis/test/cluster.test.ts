@@ -6,6 +6,8 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Cluster } from 'ioredis';
 import { runBackendConformance, type ConformanceContext } from '@papyra/persistence-contract/conformance';
+import { Actor, ActorSystem } from '@papyra/core';
+import type { PersistedRecord } from '@papyra/persistence-contract';
 import { RedisBackend, type RedisBackendOptions } from '../src/index.js';
 import { event, prefixFor, settlesWithin, storedIds, waitFor, writeMany } from './support/records.js';
 import { admin, sleep, startCluster, type TestCluster } from './support/servers.js';
@@ -178,4 +180,47 @@ describe('Redis Cluster', () => {
     // The bound held for alpha: beyond 100 buffered records, writes were refused, not left pending.
     expect(systems[0]!.refused).toBeGreaterThan(0);
   }, 60_000);
+
+  it('an ActorSystem keeps running and accounts for every lifecycle fact while its master is killed and restarted', async () => {
+    const prefix = prefixFor('system');
+    const backend = make({ prefix, systemId: 'shop', bufferLimit: 200, commandTimeoutMs: 1_000 });
+    const master = await cluster.masterOf(`${prefix}:{shop}:events`);
+    // No write timeout at the system: each record is then either stored or counted as failed, never both.
+    const system = new ActorSystem({ systemId: 'shop', persistence: backend, defaults: { persistence: { writeTimeoutMs: 120_000 } } });
+    const emitted: PersistedRecord[] = [];
+    system.subscribe((record) => void (record.kind === 'event' && emitted.push(record)));
+    await system.start();
+    class Worker extends Actor<string, string> {
+      receive(message: string): string {
+        return message;
+      }
+    }
+    const churn = async (rounds: number) => {
+      for (let i = 0; i < rounds; i++) {
+        const refs = Array.from({ length: 10 }, () => system.spawn(Worker));
+        await Promise.all(refs.map((ref) => ref.ask('ping')));
+        await Promise.all(refs.map((ref) => system.stop(ref)));
+        await Promise.all(refs.map((ref) => ref.terminated));
+        await sleep(20);
+      }
+    };
+    await churn(5);
+    await master.kill();
+    await churn(40); // the system goes on spawning and stopping actors while its master is down
+    await master.restart();
+    await cluster.waitOk();
+    await churn(5);
+    await system.close();
+    await waitFor(async () => (await settlesWithin(backend.flush(), 10_000)).status === 'fulfilled', 30_000);
+
+    const writer = system.metrics.snapshot().persistence!;
+    const stored = (await backend.listEvents()).map((e) => e.id);
+    expect(new Set(stored).size).toBe(stored.length); // no duplicate visible
+    const ids = new Set(emitted.map((e) => e.id));
+    expect(stored.every((id) => ids.has(id))).toBe(true);
+    // stored + dropped (counted) = accepted, nothing pending.
+    expect({ pending: writer.pending, accounted: stored.length + writer.dropped + writer.writeErrors }).toEqual({ pending: 0, accounted: emitted.length });
+    expect(writer.writeErrors + writer.dropped).toBeGreaterThan(0); // the outage bound was reached, and counted
+    expect(stored.length).toBeGreaterThan(200);
+  }, 90_000);
 });
