@@ -4,9 +4,9 @@ import { ExitCode } from '../errors.js';
 import { brief, formatTime, keyValues, plural, table, type Column } from '../format.js';
 import { defineCommand, integerFlag, type CommandArgs } from '../command.js';
 import type { CommandContext } from '../run.js';
-import { summarize, type Count } from '../stats.js';
+import { summarizeStore, type Count } from '@papyra/persistence-contract/insights';
 import { indent } from './persistence.js';
-import { damagedSkipped, readAll } from './shared.js';
+import { damagedSkipped } from './shared.js';
 
 /** The options every list takes. */
 const LIST_OPTIONS = {
@@ -163,7 +163,7 @@ export const summaryCommand = defineCommand({
   describe: 'Counts, event types, actors, dead letters by target and type, time range, latest audit',
   examples: [['$0 inspect summary --path ./papyra.ndjson', 'What is in this store?']],
   async run(ctx) {
-    const summary = summarize(await readAll(ctx.backend));
+    const summary = await summarizeStore(ctx.backend, { signal: ctx.signal });
     const damaged = await damagedSkipped(ctx);
     const counts = (title: string, rows: Count[]) =>
       rows.length === 0

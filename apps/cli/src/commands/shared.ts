@@ -8,7 +8,7 @@ import {
 } from '@papyra/persistence-contract';
 import { formatAnomaly, formatCount, plural } from '../format.js';
 import type { CommandContext } from '../run.js';
-import type { StoreStats, StoredRecords } from '../stats.js';
+import type { StoreStats } from '../stats.js';
 
 /** The CLI reads capabilities rather than trying an operation and failing halfway. */
 export function requireCapability(backend: PersistenceBackend, capability: keyof BackendCapabilities, operation: string): void {
@@ -22,14 +22,6 @@ export function requireCapability(backend: PersistenceBackend, capability: keyof
 export async function storeFigures(ctx: CommandContext): Promise<StoreStats> {
   const { kinds, total } = await storeStats(ctx.backend, { signal: ctx.signal });
   return { events: kinds.event, audits: kinds.audit, deadLetters: kinds.dead_letter, total };
-}
-
-/** Every retained record of each kind, oldest first. */
-export async function readAll(backend: PersistenceBackend): Promise<StoredRecords> {
-  const events = await backend.listEvents();
-  const audits = await backend.listAudits();
-  const deadLetters = await backend.listDeadLetters();
-  return { events, audits, deadLetters };
 }
 
 /** `3 anomalies (2 CORRUPTED_LINE, 1 TRUNCATED_LINE)`. */

@@ -4,4 +4,5 @@
  * through the list filters and streams of the contract, so they work on every backend.
  */
 export { actorInventory, compareAddresses, type ActorSummary, type ActorState, type InventoryOptions } from './actors.js';
+export { summarizeStore, type StoreSummary, type Count } from './summary.js';
 export { explainActor, type ActorExplanation, type TimelineEntry, type RestartStorm, type Decision } from './explain.js';
