@@ -2,8 +2,6 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterAll, expect, it } from '@jest/globals';
 import {
-  createAudit,
-  createDeadLetter,
   createEvent,
   encodeRecord,
   RECORD_KINDS,
@@ -15,44 +13,9 @@ import {
 } from '@papyra/persistence-contract';
 import { PostgresBackend } from '../src/index.js';
 import { DATABASE_URL, describeDb, freshTable, testSchema } from './db.js';
+import { NOW, clock, history as mixedHistory, store } from './history.js';
 
-const NOW = 1_800_000_000_000;
-const clock = () => NOW;
-
-function history(): PersistedRecord[] {
-  const out: PersistedRecord[] = [];
-  for (let i = 0; i < 60; i++) {
-    const timestamp = NOW - (60 - i) * 1_000;
-    const pad = 'é'.repeat((i * 37) % 150);
-    if (i % 3 === 0) out.push(createEvent({ systemId: 's', actorAddress: `s:${i}`, eventType: 'ActorStarted', payload: { pad }, timestamp }));
-    else if (i % 3 === 1) out.push(createDeadLetter({ systemId: 's', target: `s:${i}`, messageType: 'M', payload: pad, timestamp }));
-    else
-      out.push(
-        createAudit({
-          systemId: 's',
-          totalActors: i,
-          aliveActors: i,
-          stoppingActors: 0,
-          restartingActors: 0,
-          registrySize: i,
-          registryOrphans: [pad],
-          registryDead: [],
-          deadLettersCount: 0,
-          timestamp,
-        }),
-      );
-  }
-  return out;
-}
-
-async function store(backend: PostgresBackend, records: PersistedRecord[]) {
-  for (const r of records) {
-    if (r.kind === 'event') void backend.recordEvent(r);
-    else if (r.kind === 'audit') void backend.recordAudit(r);
-    else void backend.recordDeadLetter(r);
-  }
-  await backend.flush();
-}
+const history = () => mixedHistory('é', 150);
 
 async function collect(stream: AsyncIterable<StoredRecord>): Promise<StoredRecord[]> {
   const out: StoredRecord[] = [];

@@ -1,55 +1,10 @@
 import { afterAll, expect, it } from '@jest/globals';
-import {
-  applyListQuery,
-  applyRetention,
-  createAudit,
-  createDeadLetter,
-  createEvent,
-  encodedSize,
-  type PersistedRecord,
-  type RetentionPolicy,
-} from '@papyra/persistence-contract';
+import { applyListQuery, applyRetention, encodedSize, type PersistedRecord, type RetentionPolicy } from '@papyra/persistence-contract';
 import { PostgresBackend } from '../src/index.js';
 import { DATABASE_URL, describeDb, freshTable, testSchema } from './db.js';
+import { NOW, clock, history as mixedHistory, store } from './history.js';
 
-const NOW = 1_800_000_000_000;
-const clock = () => NOW;
-
-/** A mixed history, oldest first: the three kinds interleaved, ages from 100 s to now, sizes varying. */
-function history(): PersistedRecord[] {
-  const out: PersistedRecord[] = [];
-  for (let i = 0; i < 60; i++) {
-    const timestamp = NOW - (60 - i) * 1_000;
-    const pad = 'p'.repeat((i * 37) % 300);
-    if (i % 3 === 0) out.push(createEvent({ systemId: 's', actorAddress: `s:${i}`, eventType: 'ActorStarted', payload: { pad }, timestamp }));
-    else if (i % 3 === 1) out.push(createDeadLetter({ systemId: 's', target: `s:${i}`, messageType: 'M', payload: pad, timestamp }));
-    else
-      out.push(
-        createAudit({
-          systemId: 's',
-          totalActors: i,
-          aliveActors: i,
-          stoppingActors: 0,
-          restartingActors: 0,
-          registrySize: i,
-          registryOrphans: [pad],
-          registryDead: [],
-          deadLettersCount: 0,
-          timestamp,
-        }),
-      );
-  }
-  return out;
-}
-
-async function store(backend: PostgresBackend, records: PersistedRecord[]) {
-  for (const r of records) {
-    if (r.kind === 'event') void backend.recordEvent(r);
-    else if (r.kind === 'audit') void backend.recordAudit(r);
-    else void backend.recordDeadLetter(r);
-  }
-  await backend.flush();
-}
+const history = () => mixedHistory('p', 300);
 
 const policies: RetentionPolicy[] = [
   { maxRecords: 5 },
