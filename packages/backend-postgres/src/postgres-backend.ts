@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import pg from 'pg';
 import {
+  contentId,
   encodeRecord,
   hasRetention,
   inspectLine,
@@ -697,7 +697,7 @@ function toRow(record: PersistedRecord, systemId: string): Row {
   return {
     // Id-less records (from Python Papyra stores) get an id derived from their bytes, so that a
     // resent batch still cannot duplicate them; the stored data keeps `"id": null`.
-    id: record.id ?? `sha256:${createHash('sha256').update(data).digest('hex')}`,
+    id: record.id ?? contentId(data),
     kind: record.kind,
     systemId,
     timestampMs: record.timestamp,

@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 
 let lastMs = 0;
 let sequence = 0;
@@ -41,4 +41,13 @@ export function newRecordId(now: number = Date.now()): string {
   bytes[8] = 0x80 | (bytes[8]! & 0x3f);
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * The id of a record stored without one (Python Papyra files and streams): `sha256:` and the hex
+ * digest of its stored line. The same line always gets the same id, so a resent write or a second
+ * import cannot duplicate it.
+ */
+export function contentId(line: string): string {
+  return `sha256:${createHash('sha256').update(line).digest('hex')}`;
 }

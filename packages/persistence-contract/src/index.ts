@@ -1,6 +1,6 @@
 export { PapyraError, backendClosedError, unsupportedError, type PapyraErrorCode, type PapyraErrorOptions } from './errors.js';
 export { toJsonValue, isJsonObject, type JsonValue, type JsonObject, type JsonPrimitive } from './json.js';
-export { newRecordId } from './ids.js';
+export { newRecordId, contentId } from './ids.js';
 export {
   RECORD_KINDS,
   createEvent,

@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { PersistenceBackend } from '../backend.js';
 import { PapyraError } from '../errors.js';
+import { contentId } from '../ids.js';
 import { RECORD_KINDS, type PersistedRecord, type RecordKind } from '../records.js';
 import type { StoredRecord } from '../read.js';
 import { readManifest, verifyArchive } from './verify.js';
@@ -184,11 +185,6 @@ async function next(it: AsyncGenerator<StoredRecord>): Promise<StoredRecord | nu
 
 function withId(record: PersistedRecord, line: string): PersistedRecord {
   return record.id === null ? { ...record, id: contentId(line) } : record;
-}
-
-/** The id given to a record stored without one: `sha256:` and the hex digest of its stored line. */
-export function contentId(line: string): string {
-  return `sha256:${createHash('sha256').update(line).digest('hex')}`;
 }
 
 function write(target: PersistenceBackend, record: PersistedRecord): Promise<void> {

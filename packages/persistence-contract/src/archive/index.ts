@@ -15,6 +15,7 @@ export {
 } from './manifest.js';
 export { exportArchive, type ExportOptions } from './export.js';
 export { verifyArchive, readManifest, type ArchiveVerification, type ArchiveProblem } from './verify.js';
-export { importArchive, migrateStore, contentId, type TransferOptions, type TransferReport } from './import.js';
+export { importArchive, migrateStore, type TransferOptions, type TransferReport } from './import.js';
 export { diffSources, type DiffReport, type RecordDifference } from './diff.js';
 export type { RecordSource } from './sources.js';
+export { contentId } from '../ids.js';
